@@ -1,0 +1,46 @@
+//! The one error type of the domain services; the server maps it to HTTP in exactly one place.
+
+use crate::names::NameError;
+use crate::ports::{BlobError, StoreError};
+use crate::quota::QuotaExceeded;
+
+/// What went wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Input failed validation.
+    #[error("{0}")]
+    Invalid(String),
+    /// A name failed validation.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// The thing does not exist (or the caller may not know that it exists).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The thing already exists.
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// A count limit would be exceeded (keys per user, owners per org, ...).
+    #[error("{0}")]
+    LimitReached(String),
+    /// No valid credential was presented.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A storage quota would be exceeded.
+    #[error(transparent)]
+    Quota(#[from] QuotaExceeded),
+    /// The metadata store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The blob store failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+impl From<arca_auth::AuthError> for CoreError {
+    fn from(e: arca_auth::AuthError) -> Self {
+        CoreError::Invalid(e.to_string())
+    }
+}

@@ -1,0 +1,202 @@
+//! Records the metadata store keeps: orgs, teams, users, role grants, API keys, blobs and upload
+//! sessions. They are plain data; rules live in the services and in `arca-auth`.
+
+use crate::names::{Email, OrgId, TeamName};
+use crate::quota::QuotaLimits;
+use arca_auth::{EntityFilter, KeyKind, KeyService, Role, ServiceKeyScope};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An organization: the namespace every artifact path starts with (R-TEN-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    /// Numeric id (NGC clients expect integers).
+    pub id: i64,
+    /// Unique lowercase identifier.
+    pub name: OrgId,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Free-text description.
+    pub description: String,
+    /// Storage limits of this org (R-QUO-1).
+    pub quota: QuotaLimits,
+    /// When the org was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields of an org to be created; the store assigns the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrg {
+    /// Unique lowercase identifier.
+    pub name: OrgId,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Free-text description.
+    pub description: String,
+    /// Storage limits.
+    pub quota: QuotaLimits,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A team inside an org (R-TEN-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// Numeric id.
+    pub id: i64,
+    /// The org it belongs to.
+    pub org: OrgId,
+    /// Lowercase name, unique in the org.
+    pub name: TeamName,
+    /// Description.
+    pub description: String,
+    /// When the team was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields of a team to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTeam {
+    /// The org it belongs to.
+    pub org: OrgId,
+    /// Lowercase name.
+    pub name: TeamName,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user, identified by email (R-TEN-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Numeric id.
+    pub id: i64,
+    /// Unique email, lower case.
+    pub email: Email,
+    /// Display name.
+    pub display_name: String,
+    /// When the user was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields of a user to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// Unique email.
+    pub email: Email,
+    /// Display name.
+    pub display_name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One role held by one user in one context: an org, or a team of that org (R-TEN-4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// The user.
+    pub user_id: i64,
+    /// The org.
+    pub org: OrgId,
+    /// The team, for a team-level grant.
+    pub team: Option<TeamName>,
+    /// The role.
+    pub role: Role,
+}
+
+/// An API key as stored: never the secret, only its hash (R-KEY-5).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Stable id (survives rotation).
+    pub id: Uuid,
+    /// Personal, service or legacy.
+    pub kind: KeyKind,
+    /// The org the key works in.
+    pub org: OrgId,
+    /// The user a personal or legacy key belongs to; `None` for service keys.
+    pub user_id: Option<i64>,
+    /// Unique name (per user and org for personal keys, per org for service keys).
+    pub name: String,
+    /// Hex SHA-256 of the secret.
+    pub secret_hash: String,
+    /// The last characters of the secret, to help people recognize a key.
+    pub hint: String,
+    /// Services the key may be used for.
+    pub services: Vec<KeyService>,
+    /// Scopes of a service key (empty for other kinds).
+    pub scopes: Vec<ServiceKeyScope>,
+    /// Entity filter of a service key.
+    pub entity: Option<EntityFilter>,
+    /// Whether the key is active (deactivated keys are rejected).
+    pub active: bool,
+    /// Expiry instant; `None` never expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the key was created.
+    pub created_at: DateTime<Utc>,
+    /// When the secret was last rotated.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// When the key was last used successfully.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("org", &self.org)
+            .field("user_id", &self.user_id)
+            .field("name", &self.name)
+            .field("secret_hash", &"<redacted>")
+            .field("active", &self.active)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A blob known to the metadata store: content-addressed bytes in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRecord {
+    /// `algorithm:hex` digest.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was first stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// State of a multi-part upload, kept in the metadata store so that any replica can continue it
+/// after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadSession {
+    /// Upload id (appears in upload URLs).
+    pub id: Uuid,
+    /// The org the upload counts against.
+    pub org: OrgId,
+    /// What the upload is for, e.g. `oci:demo/team/repo` or `model:demo/m:1.0/path`.
+    pub purpose: String,
+    /// Opaque state of the blob store for this upload (e.g. an S3 multipart upload id).
+    pub backend_state: String,
+    /// Bytes received so far (sum of the recorded parts).
+    pub received: u64,
+    /// The total size if announced in advance.
+    pub expected_size: Option<u64>,
+    /// When the upload began.
+    pub created_at: DateTime<Utc>,
+    /// When a part was last recorded.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One stored part of an upload session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadPart {
+    /// Part number, from 1.
+    pub number: u32,
+    /// Byte offset of the part within the whole upload.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// The blob store's receipt for the part (ETag or similar).
+    pub etag: String,
+}

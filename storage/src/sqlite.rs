@@ -1,0 +1,763 @@
+//! SQLite adapter of the [`MetadataStore`]: the embedded default.
+//!
+//! One database file in WAL mode with `synchronous = FULL` (a committed transaction survives
+//! power loss), foreign keys on, and a busy timeout. Write transactions start with
+//! `BEGIN IMMEDIATE`, so writers are serialized by SQLite itself and a read-check-write use case
+//! (e.g. "fewer than 8 keys, then insert") cannot race; readers run concurrently in WAL mode.
+//! The schema lives in `migrations/sqlite/` and is applied at open.
+
+use crate::sql_common::{
+    from_json, i64_of, map_err, opt_ts, parse, parse_opt_ts, parse_ts, to_json, ts, u64_of,
+};
+use arca_auth::Role;
+use arca_core::model::{
+    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
+    User,
+};
+use arca_core::names::{Email, OrgId, TeamName};
+use arca_core::ports::{MetadataStore, MetadataTx, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A [`MetadataStore`] in one SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteMetadataStore {
+    pool: SqlitePool,
+}
+
+impl SqliteMetadataStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrate {}: {e}", path.display())))?;
+        Ok(Self { pool })
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    read_only: bool,
+}
+
+#[async_trait]
+impl MetadataStore for SqliteMetadataStore {
+    async fn begin(&self) -> Result<Box<dyn MetadataTx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| map_err(e, "begin"))?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            read_only: false,
+        }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn MetadataTx>, StoreError> {
+        let tx = self.pool.begin().await.map_err(|e| map_err(e, "begin"))?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            read_only: true,
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err(e, "ping"))
+    }
+}
+
+fn org_row(r: &SqliteRow) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: r.try_get("id").map_err(|e| map_err(e, "org"))?,
+        name: parse(&get_s(r, "name")?, "org id")?,
+        display_name: get_s(r, "display_name")?,
+        description: get_s(r, "description")?,
+        quota: from_json(&get_s(r, "quota")?)?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+    })
+}
+
+fn team_row(r: &SqliteRow) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: get_i(r, "id")?,
+        org: parse(&get_s(r, "org")?, "org id")?,
+        name: parse(&get_s(r, "name")?, "team name")?,
+        description: get_s(r, "description")?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+    })
+}
+
+fn user_row(r: &SqliteRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: get_i(r, "id")?,
+        email: parse(&get_s(r, "email")?, "email")?,
+        display_name: get_s(r, "display_name")?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+    })
+}
+
+fn grant_row(r: &SqliteRow) -> Result<RoleGrant, StoreError> {
+    let team = get_s(r, "team")?;
+    Ok(RoleGrant {
+        user_id: get_i(r, "user_id")?,
+        org: parse(&get_s(r, "org")?, "org id")?,
+        team: if team.is_empty() {
+            None
+        } else {
+            Some(parse(&team, "team name")?)
+        },
+        role: parse(&get_s(r, "role")?, "role")?,
+    })
+}
+
+fn key_row(r: &SqliteRow) -> Result<ApiKey, StoreError> {
+    let entity: Option<String> = r.try_get("entity").map_err(|e| map_err(e, "key"))?;
+    Ok(ApiKey {
+        id: parse(&get_s(r, "id")?, "key id")?,
+        kind: from_json(&get_s(r, "kind")?)?,
+        org: parse(&get_s(r, "org")?, "org id")?,
+        user_id: r.try_get("user_id").map_err(|e| map_err(e, "key"))?,
+        name: get_s(r, "name")?,
+        secret_hash: get_s(r, "secret_hash")?,
+        hint: get_s(r, "hint")?,
+        services: from_json(&get_s(r, "services")?)?,
+        scopes: from_json(&get_s(r, "scopes")?)?,
+        entity: entity.as_deref().map(from_json).transpose()?,
+        active: get_i(r, "active")? != 0,
+        expires_at: parse_opt_ts(r.try_get("expires_at").map_err(|e| map_err(e, "key"))?)?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+        rotated_at: parse_opt_ts(r.try_get("rotated_at").map_err(|e| map_err(e, "key"))?)?,
+        last_used_at: parse_opt_ts(r.try_get("last_used_at").map_err(|e| map_err(e, "key"))?)?,
+    })
+}
+
+fn upload_row(r: &SqliteRow) -> Result<UploadSession, StoreError> {
+    let expected: Option<i64> = r
+        .try_get("expected_size")
+        .map_err(|e| map_err(e, "upload"))?;
+    Ok(UploadSession {
+        id: parse(&get_s(r, "id")?, "upload id")?,
+        org: parse(&get_s(r, "org")?, "org id")?,
+        purpose: get_s(r, "purpose")?,
+        backend_state: get_s(r, "backend_state")?,
+        received: u64_of(get_i(r, "received")?, "received")?,
+        expected_size: expected.map(|v| u64_of(v, "expected size")).transpose()?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+        updated_at: parse_ts(&get_s(r, "updated_at")?)?,
+    })
+}
+
+fn part_row(r: &SqliteRow) -> Result<UploadPart, StoreError> {
+    Ok(UploadPart {
+        number: u32::try_from(get_i(r, "number")?)
+            .map_err(|_| StoreError::Corrupt("part number".into()))?,
+        offset: u64_of(get_i(r, "byte_offset")?, "offset")?,
+        size: u64_of(get_i(r, "size")?, "size")?,
+        etag: get_s(r, "etag")?,
+    })
+}
+
+fn blob_row(r: &SqliteRow) -> Result<BlobRecord, StoreError> {
+    Ok(BlobRecord {
+        digest: get_s(r, "digest")?,
+        size: u64_of(get_i(r, "size")?, "size")?,
+        created_at: parse_ts(&get_s(r, "created_at")?)?,
+    })
+}
+
+fn get_s(r: &SqliteRow, col: &str) -> Result<String, StoreError> {
+    r.try_get(col).map_err(|e| map_err(e, col))
+}
+
+fn get_i(r: &SqliteRow, col: &str) -> Result<i64, StoreError> {
+    r.try_get(col).map_err(|e| map_err(e, col))
+}
+
+fn owner_of(key: &ApiKey) -> String {
+    key.user_id.map(|u| u.to_string()).unwrap_or_default()
+}
+
+impl SqliteTx {
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::Backend(
+                "write attempted in a read-only transaction".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn fetch_all<'q, T>(
+        &mut self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        what: &str,
+        f: fn(&SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = q
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| map_err(e, what))?;
+        rows.iter().map(f).collect()
+    }
+
+    async fn fetch_opt<'q, T>(
+        &mut self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        what: &str,
+        f: fn(&SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let row = q
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| map_err(e, what))?;
+        row.as_ref().map(f).transpose()
+    }
+
+    async fn exec<'q>(
+        &mut self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        what: &str,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        q.execute(&mut *self.tx)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| map_err(e, what))
+    }
+
+    async fn exec_one<'q>(
+        &mut self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        match self.exec(q, what).await? {
+            0 => Err(StoreError::NotFound(what.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl MetadataTx for SqliteTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(|e| map_err(e, "commit"))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(|e| map_err(e, "rollback"))
+    }
+
+    async fn get_setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| map_err(e, "setting"))?;
+        row.map(|r| get_s(&r, "value")).transpose()
+    }
+
+    async fn put_setting_if_absent(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value),
+            "setting",
+        )
+        .await?;
+        self.get_setting(key)
+            .await?
+            .ok_or_else(|| StoreError::Backend("setting vanished".into()))
+    }
+
+    async fn insert_org(&mut self, org: &NewOrg) -> Result<Org, StoreError> {
+        let what = format!("org {}", org.name);
+        self.exec(
+            sqlx::query("INSERT INTO orgs (name, display_name, description, quota, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(org.name.as_str())
+                .bind(&org.display_name)
+                .bind(&org.description)
+                .bind(to_json(&org.quota)?)
+                .bind(ts(org.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_org(&org.name)
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted org vanished".into()))
+    }
+
+    async fn get_org(&mut self, name: &OrgId) -> Result<Option<Org>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM orgs WHERE name = ?").bind(name.as_str()),
+            "org",
+            org_row,
+        )
+        .await
+    }
+
+    async fn list_orgs(&mut self) -> Result<Vec<Org>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM orgs ORDER BY name"),
+            "org",
+            org_row,
+        )
+        .await
+    }
+
+    async fn update_org(&mut self, org: &Org) -> Result<(), StoreError> {
+        let what = format!("org {}", org.name);
+        self.exec_one(
+            sqlx::query(
+                "UPDATE orgs SET display_name = ?, description = ?, quota = ? WHERE name = ?",
+            )
+            .bind(&org.display_name)
+            .bind(&org.description)
+            .bind(to_json(&org.quota)?)
+            .bind(org.name.as_str()),
+            &what,
+        )
+        .await
+    }
+
+    async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError> {
+        if self.get_org(&team.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", team.org)));
+        }
+        let what = format!("team {}/{}", team.org, team.name);
+        self.exec(
+            sqlx::query(
+                "INSERT INTO teams (org, name, description, created_at) VALUES (?, ?, ?, ?)",
+            )
+            .bind(team.org.as_str())
+            .bind(team.name.as_str())
+            .bind(&team.description)
+            .bind(ts(team.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_team(&team.org, &team.name)
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted team vanished".into()))
+    }
+
+    async fn get_team(&mut self, org: &OrgId, name: &TeamName) -> Result<Option<Team>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM teams WHERE org = ? AND name = ?")
+                .bind(org.as_str())
+                .bind(name.as_str()),
+            "team",
+            team_row,
+        )
+        .await
+    }
+
+    async fn list_teams(&mut self, org: &OrgId) -> Result<Vec<Team>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM teams WHERE org = ? ORDER BY name").bind(org.as_str()),
+            "team",
+            team_row,
+        )
+        .await
+    }
+
+    async fn update_team(&mut self, team: &Team) -> Result<(), StoreError> {
+        let what = format!("team {}/{}", team.org, team.name);
+        self.exec_one(
+            sqlx::query("UPDATE teams SET description = ? WHERE org = ? AND name = ?")
+                .bind(&team.description)
+                .bind(team.org.as_str())
+                .bind(team.name.as_str()),
+            &what,
+        )
+        .await
+    }
+
+    async fn delete_team(&mut self, org: &OrgId, name: &TeamName) -> Result<(), StoreError> {
+        let what = format!("team {org}/{name}");
+        self.exec_one(
+            sqlx::query("DELETE FROM teams WHERE org = ? AND name = ?")
+                .bind(org.as_str())
+                .bind(name.as_str()),
+            &what,
+        )
+        .await?;
+        self.exec(
+            sqlx::query("DELETE FROM role_grants WHERE org = ? AND team = ?")
+                .bind(org.as_str())
+                .bind(name.as_str()),
+            "role grants",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_user(&mut self, user: &NewUser) -> Result<User, StoreError> {
+        let what = format!("user {}", user.email);
+        self.exec(
+            sqlx::query("INSERT INTO users (email, display_name, created_at) VALUES (?, ?, ?)")
+                .bind(user.email.as_str())
+                .bind(&user.display_name)
+                .bind(ts(user.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_user_by_email(&user.email)
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted user vanished".into()))
+    }
+
+    async fn get_user(&mut self, id: i64) -> Result<Option<User>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM users WHERE id = ?").bind(id),
+            "user",
+            user_row,
+        )
+        .await
+    }
+
+    async fn get_user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM users WHERE email = ?").bind(email.as_str()),
+            "user",
+            user_row,
+        )
+        .await
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let what = format!("user {}", user.id);
+        self.exec_one(
+            sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+                .bind(&user.display_name)
+                .bind(user.id),
+            &what,
+        )
+        .await
+    }
+
+    async fn set_roles(
+        &mut self,
+        user_id: i64,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        roles: &[Role],
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        if self.get_user(user_id).await?.is_none() {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        if self.get_org(org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {org}")));
+        }
+        if let Some(t) = team {
+            if self.get_team(org, t).await?.is_none() {
+                return Err(StoreError::NotFound(format!("team {org}/{t}")));
+            }
+        }
+        let team_s = team.map(|t| t.as_str()).unwrap_or("");
+        self.exec(
+            sqlx::query("DELETE FROM role_grants WHERE user_id = ? AND org = ? AND team = ?")
+                .bind(user_id)
+                .bind(org.as_str())
+                .bind(team_s),
+            "role grants",
+        )
+        .await?;
+        for role in roles {
+            self.exec(
+                sqlx::query("INSERT OR IGNORE INTO role_grants (user_id, org, team, role) VALUES (?, ?, ?, ?)")
+                    .bind(user_id)
+                    .bind(org.as_str())
+                    .bind(team_s)
+                    .bind(role.to_string()),
+                "role grant",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn grants_of_user(&mut self, user_id: i64) -> Result<Vec<RoleGrant>, StoreError> {
+        let mut v = self
+            .fetch_all(
+                sqlx::query("SELECT * FROM role_grants WHERE user_id = ?").bind(user_id),
+                "role grants",
+                grant_row,
+            )
+            .await?;
+        v.sort();
+        Ok(v)
+    }
+
+    async fn grants_in_org(&mut self, org: &OrgId) -> Result<Vec<RoleGrant>, StoreError> {
+        let mut v = self
+            .fetch_all(
+                sqlx::query("SELECT * FROM role_grants WHERE org = ?").bind(org.as_str()),
+                "role grants",
+                grant_row,
+            )
+            .await?;
+        v.sort();
+        Ok(v)
+    }
+
+    async fn remove_user_from_org(&mut self, user_id: i64, org: &OrgId) -> Result<(), StoreError> {
+        self.exec(
+            sqlx::query("DELETE FROM role_grants WHERE user_id = ? AND org = ?")
+                .bind(user_id)
+                .bind(org.as_str()),
+            "role grants",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn insert_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        let what = format!("key {}", key.name);
+        self.exec(
+            sqlx::query(
+                "INSERT INTO api_keys (id, kind, org, user_id, owner, name, secret_hash, hint, services, scopes, entity, active, expires_at, created_at, rotated_at, last_used_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(key.id.to_string())
+            .bind(to_json(&key.kind)?)
+            .bind(key.org.as_str())
+            .bind(key.user_id)
+            .bind(owner_of(key))
+            .bind(&key.name)
+            .bind(&key.secret_hash)
+            .bind(&key.hint)
+            .bind(to_json(&key.services)?)
+            .bind(to_json(&key.scopes)?)
+            .bind(key.entity.as_ref().map(to_json).transpose()?)
+            .bind(key.active as i64)
+            .bind(opt_ts(key.expires_at))
+            .bind(ts(key.created_at))
+            .bind(opt_ts(key.rotated_at))
+            .bind(opt_ts(key.last_used_at)),
+            &what,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_key(&mut self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM api_keys WHERE id = ?").bind(id.to_string()),
+            "key",
+            key_row,
+        )
+        .await
+    }
+
+    async fn find_key_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM api_keys WHERE secret_hash = ?").bind(secret_hash),
+            "key",
+            key_row,
+        )
+        .await
+    }
+
+    async fn list_keys(
+        &mut self,
+        org: &OrgId,
+        user_id: Option<Option<i64>>,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        let q = match user_id {
+            None => sqlx::query("SELECT * FROM api_keys WHERE org = ? ORDER BY created_at, id")
+                .bind(org.as_str()),
+            Some(u) => sqlx::query(
+                "SELECT * FROM api_keys WHERE org = ? AND owner = ? ORDER BY created_at, id",
+            )
+            .bind(org.as_str())
+            .bind(u.map(|u| u.to_string()).unwrap_or_default()),
+        };
+        self.fetch_all(q, "key", key_row).await
+    }
+
+    async fn update_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        let what = format!("key {}", key.id);
+        self.exec_one(
+            sqlx::query(
+                "UPDATE api_keys SET secret_hash = ?, hint = ?, active = ?, expires_at = ?, services = ?, scopes = ?, entity = ?, rotated_at = ?, last_used_at = ? WHERE id = ?",
+            )
+            .bind(&key.secret_hash)
+            .bind(&key.hint)
+            .bind(key.active as i64)
+            .bind(opt_ts(key.expires_at))
+            .bind(to_json(&key.services)?)
+            .bind(to_json(&key.scopes)?)
+            .bind(key.entity.as_ref().map(to_json).transpose()?)
+            .bind(opt_ts(key.rotated_at))
+            .bind(opt_ts(key.last_used_at))
+            .bind(key.id.to_string()),
+            &what,
+        )
+        .await
+    }
+
+    async fn delete_key(&mut self, id: Uuid) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM api_keys WHERE id = ?").bind(id.to_string()),
+            &format!("key {id}"),
+        )
+        .await
+    }
+
+    async fn delete_keys_of_user(&mut self, user_id: i64, org: &OrgId) -> Result<u64, StoreError> {
+        self.exec(
+            sqlx::query("DELETE FROM api_keys WHERE user_id = ? AND org = ?")
+                .bind(user_id)
+                .bind(org.as_str()),
+            "keys",
+        )
+        .await
+    }
+
+    async fn insert_blob(&mut self, blob: &BlobRecord) -> Result<BlobRecord, StoreError> {
+        self.exec(
+            sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING")
+                .bind(&blob.digest)
+                .bind(i64_of(blob.size, "size")?)
+                .bind(ts(blob.created_at)),
+            "blob",
+        )
+        .await?;
+        self.get_blob(&blob.digest)
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted blob vanished".into()))
+    }
+
+    async fn get_blob(&mut self, digest: &str) -> Result<Option<BlobRecord>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM blobs WHERE digest = ?").bind(digest),
+            "blob",
+            blob_row,
+        )
+        .await
+    }
+
+    async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError> {
+        let what = format!("upload {}", upload.id);
+        self.exec(
+            sqlx::query(
+                "INSERT INTO uploads (id, org, purpose, backend_state, received, expected_size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(upload.id.to_string())
+            .bind(upload.org.as_str())
+            .bind(&upload.purpose)
+            .bind(&upload.backend_state)
+            .bind(i64_of(upload.received, "received")?)
+            .bind(upload.expected_size.map(|s| i64_of(s, "expected size")).transpose()?)
+            .bind(ts(upload.created_at))
+            .bind(ts(upload.updated_at)),
+            &what,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_upload(&mut self, id: Uuid) -> Result<Option<UploadSession>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id.to_string()),
+            "upload",
+            upload_row,
+        )
+        .await
+    }
+
+    async fn add_upload_part(
+        &mut self,
+        id: Uuid,
+        part: &UploadPart,
+        now: DateTime<Utc>,
+    ) -> Result<UploadSession, StoreError> {
+        let what = format!("upload {id}");
+        if self.get_upload(id).await?.is_none() {
+            return Err(StoreError::NotFound(what));
+        }
+        self.exec(
+            sqlx::query("INSERT INTO upload_parts (upload_id, number, byte_offset, size, etag) VALUES (?, ?, ?, ?, ?)")
+                .bind(id.to_string())
+                .bind(i64::from(part.number))
+                .bind(i64_of(part.offset, "offset")?)
+                .bind(i64_of(part.size, "size")?)
+                .bind(&part.etag),
+            &format!("part {} of upload {id}", part.number),
+        )
+        .await?;
+        self.exec_one(
+            sqlx::query("UPDATE uploads SET received = received + ?, updated_at = ? WHERE id = ?")
+                .bind(i64_of(part.size, "size")?)
+                .bind(ts(now))
+                .bind(id.to_string()),
+            &what,
+        )
+        .await?;
+        self.get_upload(id).await?.ok_or(StoreError::NotFound(what))
+    }
+
+    async fn upload_parts(&mut self, id: Uuid) -> Result<Vec<UploadPart>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM upload_parts WHERE upload_id = ? ORDER BY number")
+                .bind(id.to_string()),
+            "upload parts",
+            part_row,
+        )
+        .await
+    }
+
+    async fn delete_upload(&mut self, id: Uuid) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM uploads WHERE id = ?").bind(id.to_string()),
+            &format!("upload {id}"),
+        )
+        .await
+    }
+
+    async fn stale_uploads(
+        &mut self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<UploadSession>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM uploads WHERE updated_at < ? ORDER BY updated_at, id")
+                .bind(ts(before)),
+            "uploads",
+            upload_row,
+        )
+        .await
+    }
+}
