@@ -274,6 +274,8 @@ pub trait BlobStore: Send + Sync {
     /// Starts a multi-part upload; returns the backend's opaque state to keep in the session.
     async fn create_upload(&self, upload_id: Uuid) -> Result<String, BlobError>;
     /// Stores one part (any order, may be replaced by a retry); returns its receipt (ETag).
+    /// Backends may require a minimum size for every part but the last (S3: 5 MiB); see
+    /// [`BlobStore::min_part_size`].
     async fn put_part(
         &self,
         upload_id: Uuid,
@@ -281,16 +283,10 @@ pub trait BlobStore: Send + Sync {
         part_number: u32,
         body: ByteStream,
     ) -> Result<PartReceipt, BlobError>;
-    /// Reads back the bytes of the given parts, in order (used to rebuild a hash after a
-    /// restart or on another replica).
-    async fn read_parts(
-        &self,
-        upload_id: Uuid,
-        backend_state: &str,
-        parts: &[UploadPart],
-    ) -> Result<ByteStream, BlobError>;
-    /// Concatenates the parts, verifies the digest and makes the blob visible; on mismatch
-    /// nothing becomes visible and the parts are kept (the caller decides to abort).
+    /// Concatenates the parts (in the order given), hashing every byte, verifies the digest and
+    /// makes the blob visible; on mismatch nothing becomes visible and the parts are kept (the
+    /// caller decides to abort). A part missing from the backend, or whose size differs from the
+    /// record, is [`BlobError::UploadUnknown`]. After success the parts are gone.
     async fn complete_upload(
         &self,
         upload_id: Uuid,
@@ -298,6 +294,10 @@ pub trait BlobStore: Send + Sync {
         parts: &[UploadPart],
         expected: Option<&Digest>,
     ) -> Result<StoredBlob, BlobError>;
+    /// The smallest part the backend accepts for any part but the last (0: no minimum).
+    fn min_part_size(&self) -> u64 {
+        0
+    }
     /// Discards an upload's parts.
     async fn abort_upload(&self, upload_id: Uuid, backend_state: &str) -> Result<(), BlobError>;
     /// Checks that the store answers (readiness).

@@ -52,6 +52,34 @@ async fn sync_dir(dir: &Path) -> Result<(), BlobError> {
 }
 
 impl FsBlobStore {
+    async fn concat_parts(
+        &self,
+        upload_id: Uuid,
+        _backend_state: &str,
+        parts: &[UploadPart],
+    ) -> Result<ByteStream, BlobError> {
+        let mut files = Vec::with_capacity(parts.len());
+        for p in parts {
+            let path = self.part_path(upload_id, p.number);
+            let unknown =
+                || BlobError::UploadUnknown(format!("part {} of upload {upload_id}", p.number));
+            let file = tokio::fs::File::open(&path).await.map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    unknown()
+                } else {
+                    io(e)
+                }
+            })?;
+            if file.metadata().await.map_err(io)?.len() != p.size {
+                return Err(unknown());
+            }
+            files.push(file);
+        }
+        Ok(futures::stream::iter(files)
+            .flat_map(|f| ReaderStream::with_capacity(f, 256 * 1024))
+            .boxed())
+    }
+
     /// Opens (creating if needed) a blob store rooted at `root`, and clears leftovers of
     /// interrupted writes from `tmp/`.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
@@ -223,34 +251,6 @@ impl BlobStore for FsBlobStore {
         })
     }
 
-    async fn read_parts(
-        &self,
-        upload_id: Uuid,
-        _backend_state: &str,
-        parts: &[UploadPart],
-    ) -> Result<ByteStream, BlobError> {
-        let mut files = Vec::with_capacity(parts.len());
-        for p in parts {
-            let path = self.part_path(upload_id, p.number);
-            let unknown =
-                || BlobError::UploadUnknown(format!("part {} of upload {upload_id}", p.number));
-            let file = tokio::fs::File::open(&path).await.map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    unknown()
-                } else {
-                    io(e)
-                }
-            })?;
-            if file.metadata().await.map_err(io)?.len() != p.size {
-                return Err(unknown());
-            }
-            files.push(file);
-        }
-        Ok(futures::stream::iter(files)
-            .flat_map(|f| ReaderStream::with_capacity(f, 256 * 1024))
-            .boxed())
-    }
-
     async fn complete_upload(
         &self,
         upload_id: Uuid,
@@ -258,7 +258,7 @@ impl BlobStore for FsBlobStore {
         parts: &[UploadPart],
         expected: Option<&Digest>,
     ) -> Result<StoredBlob, BlobError> {
-        let body = self.read_parts(upload_id, backend_state, parts).await?;
+        let body = self.concat_parts(upload_id, backend_state, parts).await?;
         let (tmp, hashed) = self.write_tmp(body, None).await?;
         let stored = self.publish(tmp, hashed, expected).await?;
         self.abort_upload(upload_id, backend_state).await?;

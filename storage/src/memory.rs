@@ -504,6 +504,26 @@ pub struct MemoryBlobStore {
 }
 
 impl MemoryBlobStore {
+    async fn concat_parts(
+        &self,
+        upload_id: Uuid,
+        _backend_state: &str,
+        parts: &[UploadPart],
+    ) -> Result<ByteStream, BlobError> {
+        let map = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut chunks = Vec::with_capacity(parts.len());
+        for p in parts {
+            let b = map
+                .get(&(upload_id, p.number))
+                .filter(|b| b.len() as u64 == p.size)
+                .ok_or_else(|| {
+                    BlobError::UploadUnknown(format!("part {} of upload {upload_id}", p.number))
+                })?;
+            chunks.push(Ok(b.clone()));
+        }
+        Ok(futures::stream::iter(chunks).boxed())
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -596,26 +616,6 @@ impl BlobStore for MemoryBlobStore {
         })
     }
 
-    async fn read_parts(
-        &self,
-        upload_id: Uuid,
-        _backend_state: &str,
-        parts: &[UploadPart],
-    ) -> Result<ByteStream, BlobError> {
-        let map = self.parts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut chunks = Vec::with_capacity(parts.len());
-        for p in parts {
-            let b = map
-                .get(&(upload_id, p.number))
-                .filter(|b| b.len() as u64 == p.size)
-                .ok_or_else(|| {
-                    BlobError::UploadUnknown(format!("part {} of upload {upload_id}", p.number))
-                })?;
-            chunks.push(Ok(b.clone()));
-        }
-        Ok(futures::stream::iter(chunks).boxed())
-    }
-
     async fn complete_upload(
         &self,
         upload_id: Uuid,
@@ -623,7 +623,7 @@ impl BlobStore for MemoryBlobStore {
         parts: &[UploadPart],
         expected: Option<&Digest>,
     ) -> Result<StoredBlob, BlobError> {
-        let body = self.read_parts(upload_id, backend_state, parts).await?;
+        let body = self.concat_parts(upload_id, backend_state, parts).await?;
         let stored = self.store(expected, None, body).await?;
         self.abort_upload(upload_id, backend_state).await?;
         Ok(stored)

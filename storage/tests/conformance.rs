@@ -157,14 +157,6 @@ impl BlobStore for TrustingBlobStore {
     ) -> Result<PartReceipt, BlobError> {
         self.0.put_part(id, s, n, body).await
     }
-    async fn read_parts(
-        &self,
-        id: Uuid,
-        s: &str,
-        parts: &[UploadPart],
-    ) -> Result<ByteStream, BlobError> {
-        self.0.read_parts(id, s, parts).await
-    }
     async fn complete_upload(
         &self,
         id: Uuid,
