@@ -17,12 +17,16 @@
 //! assert!(check_layer(&QuotaLimits::default(), 11_000_000_000).is_err());
 //! ```
 
+pub mod authn;
+pub mod authz;
 pub mod error;
+pub mod keys;
 pub mod model;
 pub mod names;
 pub mod ports;
 pub mod quota;
 pub mod service;
+pub mod tenancy;
 
 pub use error::CoreError;
 pub use service::Arca;

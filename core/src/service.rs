@@ -21,6 +21,8 @@ pub struct Arca {
     pub clock: Arc<dyn Clock>,
     /// Randomness.
     pub random: Arc<dyn RandomSource>,
+    /// The token-signing secret, once loaded (immutable once created).
+    pub(crate) signing_cache: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Arca {
@@ -78,10 +80,11 @@ impl Arca {
             blobs,
             clock,
             random,
+            signing_cache: Arc::default(),
         }
     }
 
-    fn random_32(&self) -> [u8; 32] {
+    pub(crate) fn random_32(&self) -> [u8; 32] {
         let mut b = [0u8; 32];
         self.random.fill(&mut b);
         b
@@ -183,7 +186,7 @@ fn decode_secret(v: &str) -> Result<Vec<u8>, CoreError> {
 }
 
 /// A random (version 4) UUID from 32 random bytes.
-fn uuid_bytes(r: [u8; 32]) -> [u8; 16] {
+pub(crate) fn uuid_bytes(r: [u8; 32]) -> [u8; 16] {
     let mut b = [0u8; 16];
     b.copy_from_slice(&r[..16]);
     b[6] = (b[6] & 0x0f) | 0x40;

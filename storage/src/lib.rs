@@ -22,6 +22,8 @@ mod blob_common;
 pub mod conformance;
 pub mod fs;
 pub mod memory;
+pub mod postgres;
+pub mod s3;
 mod sql_common;
 pub mod sqlite;
 pub mod system;

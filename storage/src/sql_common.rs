@@ -1,9 +1,11 @@
-//! Encoding helpers shared by the SQL adapters.
+//! Encoding helpers and record decoders shared by the SQL adapters (SQLite, PostgreSQL).
 
+use arca_core::model::{ApiKey, BlobRecord, Org, RoleGrant, Team, UploadPart, UploadSession, User};
 use arca_core::ports::StoreError;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 
 /// Timestamps are stored as fixed-width RFC 3339 text with microseconds, so that text order is
 /// time order.
@@ -68,4 +70,139 @@ pub(crate) fn map_err(e: sqlx::Error, what: &str) -> StoreError {
         }
     }
     StoreError::Backend(e.to_string())
+}
+
+/// Typed column access: the part of row decoding that differs between the SQL databases (how
+/// timestamps, booleans and ids are stored). The record decoders below are shared.
+pub(crate) trait SqlRow {
+    /// A non-null text column.
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    /// A nullable text column.
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    /// A non-null 64-bit integer column.
+    fn int(&self, col: &str) -> Result<i64, StoreError>;
+    /// A nullable 64-bit integer column.
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    /// A non-null timestamp column.
+    fn time(&self, col: &str) -> Result<DateTime<Utc>, StoreError>;
+    /// A nullable timestamp column.
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// A boolean column.
+    fn flag(&self, col: &str) -> Result<bool, StoreError>;
+    /// A UUID column.
+    fn uuid(&self, col: &str) -> Result<Uuid, StoreError>;
+}
+
+pub(crate) fn org_row(r: &impl SqlRow) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: r.int("id")?,
+        name: parse(&r.text("name")?, "org id")?,
+        display_name: r.text("display_name")?,
+        description: r.text("description")?,
+        quota: from_json(&r.text("quota")?)?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn team_row(r: &impl SqlRow) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: r.int("id")?,
+        org: parse(&r.text("org")?, "org id")?,
+        name: parse(&r.text("name")?, "team name")?,
+        description: r.text("description")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn user_row(r: &impl SqlRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.int("id")?,
+        email: parse(&r.text("email")?, "email")?,
+        display_name: r.text("display_name")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+/// Decodes a role grant; `team = ''` marks an org-level grant.
+pub(crate) fn grant_row(r: &impl SqlRow) -> Result<RoleGrant, StoreError> {
+    let team = r.text("team")?;
+    Ok(RoleGrant {
+        user_id: r.int("user_id")?,
+        org: parse(&r.text("org")?, "org id")?,
+        team: if team.is_empty() {
+            None
+        } else {
+            Some(parse(&team, "team name")?)
+        },
+        role: parse(&r.text("role")?, "role")?,
+    })
+}
+
+pub(crate) fn key_row(r: &impl SqlRow) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
+        id: r.uuid("id")?,
+        kind: from_json(&r.text("kind")?)?,
+        org: parse(&r.text("org")?, "org id")?,
+        user_id: r.opt_int("user_id")?,
+        name: r.text("name")?,
+        secret_hash: r.text("secret_hash")?,
+        hint: r.text("hint")?,
+        services: from_json(&r.text("services")?)?,
+        scopes: from_json(&r.text("scopes")?)?,
+        entity: r
+            .opt_text("entity")?
+            .as_deref()
+            .map(from_json)
+            .transpose()?,
+        active: r.flag("active")?,
+        expires_at: r.opt_time("expires_at")?,
+        created_at: r.time("created_at")?,
+        rotated_at: r.opt_time("rotated_at")?,
+        last_used_at: r.opt_time("last_used_at")?,
+    })
+}
+
+pub(crate) fn upload_row(r: &impl SqlRow) -> Result<UploadSession, StoreError> {
+    Ok(UploadSession {
+        id: r.uuid("id")?,
+        org: parse(&r.text("org")?, "org id")?,
+        purpose: r.text("purpose")?,
+        backend_state: r.text("backend_state")?,
+        received: u64_of(r.int("received")?, "received")?,
+        expected_size: r
+            .opt_int("expected_size")?
+            .map(|v| u64_of(v, "expected size"))
+            .transpose()?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn part_row(r: &impl SqlRow) -> Result<UploadPart, StoreError> {
+    Ok(UploadPart {
+        number: u32::try_from(r.int("number")?)
+            .map_err(|_| StoreError::Corrupt("part number".into()))?,
+        offset: u64_of(r.int("byte_offset")?, "offset")?,
+        size: u64_of(r.int("size")?, "size")?,
+        etag: r.text("etag")?,
+    })
+}
+
+pub(crate) fn blob_row(r: &impl SqlRow) -> Result<BlobRecord, StoreError> {
+    Ok(BlobRecord {
+        digest: r.text("digest")?,
+        size: u64_of(r.int("size")?, "size")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+/// The `owner` column of a key: the user id as text for personal and legacy keys, `''` for
+/// service keys (key names are unique per org and owner).
+pub(crate) fn owner_of(key: &ApiKey) -> String {
+    owner_of_user(key.user_id)
+}
+
+/// The `owner` column value for keys of `user_id` (`None`: service keys).
+pub(crate) fn owner_of_user(user_id: Option<i64>) -> String {
+    user_id.map(|u| u.to_string()).unwrap_or_default()
 }

@@ -7,7 +7,8 @@
 //! The schema lives in `migrations/sqlite/` and is applied at open.
 
 use crate::sql_common::{
-    from_json, i64_of, map_err, opt_ts, parse, parse_opt_ts, parse_ts, to_json, ts, u64_of,
+    blob_row, grant_row, i64_of, key_row, map_err, opt_ts, org_row, owner_of, parse, parse_opt_ts,
+    parse_ts, part_row, team_row, to_json, ts, upload_row, user_row, SqlRow,
 };
 use arca_auth::Role;
 use arca_core::model::{
@@ -91,115 +92,31 @@ impl MetadataStore for SqliteMetadataStore {
     }
 }
 
-fn org_row(r: &SqliteRow) -> Result<Org, StoreError> {
-    Ok(Org {
-        id: r.try_get("id").map_err(|e| map_err(e, "org"))?,
-        name: parse(&get_s(r, "name")?, "org id")?,
-        display_name: get_s(r, "display_name")?,
-        description: get_s(r, "description")?,
-        quota: from_json(&get_s(r, "quota")?)?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-    })
-}
-
-fn team_row(r: &SqliteRow) -> Result<Team, StoreError> {
-    Ok(Team {
-        id: get_i(r, "id")?,
-        org: parse(&get_s(r, "org")?, "org id")?,
-        name: parse(&get_s(r, "name")?, "team name")?,
-        description: get_s(r, "description")?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-    })
-}
-
-fn user_row(r: &SqliteRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: get_i(r, "id")?,
-        email: parse(&get_s(r, "email")?, "email")?,
-        display_name: get_s(r, "display_name")?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-    })
-}
-
-fn grant_row(r: &SqliteRow) -> Result<RoleGrant, StoreError> {
-    let team = get_s(r, "team")?;
-    Ok(RoleGrant {
-        user_id: get_i(r, "user_id")?,
-        org: parse(&get_s(r, "org")?, "org id")?,
-        team: if team.is_empty() {
-            None
-        } else {
-            Some(parse(&team, "team name")?)
-        },
-        role: parse(&get_s(r, "role")?, "role")?,
-    })
-}
-
-fn key_row(r: &SqliteRow) -> Result<ApiKey, StoreError> {
-    let entity: Option<String> = r.try_get("entity").map_err(|e| map_err(e, "key"))?;
-    Ok(ApiKey {
-        id: parse(&get_s(r, "id")?, "key id")?,
-        kind: from_json(&get_s(r, "kind")?)?,
-        org: parse(&get_s(r, "org")?, "org id")?,
-        user_id: r.try_get("user_id").map_err(|e| map_err(e, "key"))?,
-        name: get_s(r, "name")?,
-        secret_hash: get_s(r, "secret_hash")?,
-        hint: get_s(r, "hint")?,
-        services: from_json(&get_s(r, "services")?)?,
-        scopes: from_json(&get_s(r, "scopes")?)?,
-        entity: entity.as_deref().map(from_json).transpose()?,
-        active: get_i(r, "active")? != 0,
-        expires_at: parse_opt_ts(r.try_get("expires_at").map_err(|e| map_err(e, "key"))?)?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-        rotated_at: parse_opt_ts(r.try_get("rotated_at").map_err(|e| map_err(e, "key"))?)?,
-        last_used_at: parse_opt_ts(r.try_get("last_used_at").map_err(|e| map_err(e, "key"))?)?,
-    })
-}
-
-fn upload_row(r: &SqliteRow) -> Result<UploadSession, StoreError> {
-    let expected: Option<i64> = r
-        .try_get("expected_size")
-        .map_err(|e| map_err(e, "upload"))?;
-    Ok(UploadSession {
-        id: parse(&get_s(r, "id")?, "upload id")?,
-        org: parse(&get_s(r, "org")?, "org id")?,
-        purpose: get_s(r, "purpose")?,
-        backend_state: get_s(r, "backend_state")?,
-        received: u64_of(get_i(r, "received")?, "received")?,
-        expected_size: expected.map(|v| u64_of(v, "expected size")).transpose()?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-        updated_at: parse_ts(&get_s(r, "updated_at")?)?,
-    })
-}
-
-fn part_row(r: &SqliteRow) -> Result<UploadPart, StoreError> {
-    Ok(UploadPart {
-        number: u32::try_from(get_i(r, "number")?)
-            .map_err(|_| StoreError::Corrupt("part number".into()))?,
-        offset: u64_of(get_i(r, "byte_offset")?, "offset")?,
-        size: u64_of(get_i(r, "size")?, "size")?,
-        etag: get_s(r, "etag")?,
-    })
-}
-
-fn blob_row(r: &SqliteRow) -> Result<BlobRecord, StoreError> {
-    Ok(BlobRecord {
-        digest: get_s(r, "digest")?,
-        size: u64_of(get_i(r, "size")?, "size")?,
-        created_at: parse_ts(&get_s(r, "created_at")?)?,
-    })
-}
-
-fn get_s(r: &SqliteRow, col: &str) -> Result<String, StoreError> {
-    r.try_get(col).map_err(|e| map_err(e, col))
-}
-
-fn get_i(r: &SqliteRow, col: &str) -> Result<i64, StoreError> {
-    r.try_get(col).map_err(|e| map_err(e, col))
-}
-
-fn owner_of(key: &ApiKey) -> String {
-    key.user_id.map(|u| u.to_string()).unwrap_or_default()
+impl SqlRow for SqliteRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.try_get(col).map_err(|e| map_err(e, col))
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.try_get(col).map_err(|e| map_err(e, col))
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.try_get(col).map_err(|e| map_err(e, col))
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.try_get(col).map_err(|e| map_err(e, col))
+    }
+    fn time(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
+        parse_ts(&self.text(col)?)
+    }
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        parse_opt_ts(self.opt_text(col)?)
+    }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        Ok(self.int(col)? != 0)
+    }
+    fn uuid(&self, col: &str) -> Result<Uuid, StoreError> {
+        parse(&self.text(col)?, col)
+    }
 }
 
 impl SqliteTx {
@@ -279,7 +196,7 @@ impl MetadataTx for SqliteTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| map_err(e, "setting"))?;
-        row.map(|r| get_s(&r, "value")).transpose()
+        row.map(|r| r.text("value")).transpose()
     }
 
     async fn put_setting_if_absent(

@@ -117,21 +117,40 @@ fn protocol_of(path: &str) -> &'static str {
     }
 }
 
-/// Registers every route.
+/// Registers every route of [`crate::rest::routes::ROUTES`], the body/query/path error
+/// handlers (errors in the API's own JSON shape) and the 404 fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
-        .default_service(web::to(no_route));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(1024 * 1024)
+            .error_handler(|e, _| ApiError::bad_request(format!("invalid JSON body: {e}")).into()),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::bad_request(format!("invalid query: {e}")).into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| ApiError::bad_request(format!("invalid form body: {e}")).into()),
+    );
+    for route in crate::rest::routes::ROUTES {
+        (route.mount)(cfg);
+    }
+    cfg.default_service(web::to(no_route));
 }
 
-/// Liveness: the process serves HTTP.
-async fn healthz() -> HttpResponse {
+/// GET /healthz — liveness: the process serves HTTP.
+pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Readiness: both stores answer.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let meta = state.arca.meta.ping().await;
     let blobs = state.arca.blobs.ping().await;
     let body = json!({
@@ -146,7 +165,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let text = state.metrics.render().map_err(|e| {
         ApiError::new(
             actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -30,6 +30,16 @@ impl ApiError {
         }
     }
 
+    /// 400 with a message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+    }
+
+    /// 404 with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+
     /// 404 for a path no route serves.
     pub fn no_route(path: &str) -> Self {
         Self::new(

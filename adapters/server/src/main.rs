@@ -4,6 +4,7 @@ mod app;
 mod config;
 mod errors;
 mod metrics;
+mod rest;
 mod tls;
 
 use anyhow::{Context, Result};
@@ -210,7 +211,10 @@ async fn run(config: ServeConfig) -> Result<()> {
         "Arca is listening on {base} (data in {})",
         config.data_dir.display()
     );
-    tracing::info!(listen = %config.listen, base = %base, "server started");
+    for r in rest::routes::ROUTES {
+        tracing::debug!(method = r.method, path = r.path, access = ?r.access, "route");
+    }
+    tracing::info!(listen = %config.listen, base = %base, routes = rest::routes::ROUTES.len(), "server started");
     server.run().await.context("server")?;
     tracing::info!("server stopped");
     Ok(())

@@ -1,0 +1,10 @@
+//! The REST API in NGC's paths, headers and JSON field names, so that NGC tooling (ngcsdk) and
+//! Arca's own CLI use the same API.
+
+pub mod caller;
+pub mod json;
+pub mod keys;
+pub mod orgs;
+pub mod routes;
+pub mod token;
+pub mod users;

@@ -1,0 +1,146 @@
+//! `/v2/orgs`, `/v2/org/{org}/teams`: orgs and teams (R-TEN-1, R-TEN-2).
+
+use super::caller::Caller;
+use super::json::{self, envelope, paginate, Page};
+use crate::app::AppState;
+use crate::errors::ApiError;
+use actix_web::{web, HttpResponse};
+use arca_core::names::{OrgId, TeamName};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Parses an org id from a path; an invalid one cannot exist: 404.
+pub fn org_id(s: &str) -> Result<OrgId, ApiError> {
+    OrgId::new(s).map_err(|_| ApiError::not_found(format!("org {s} not found")))
+}
+
+/// Parses a team name from a path; an invalid one cannot exist: 404.
+pub fn team_name(org: &OrgId, s: &str) -> Result<TeamName, ApiError> {
+    TeamName::new(s).map_err(|_| ApiError::not_found(format!("team {org}/{s} not found")))
+}
+
+/// GET /v2/orgs
+pub async fn list_orgs(
+    caller: Caller,
+    state: web::Data<AppState>,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let orgs = state.arca.list_orgs(&caller.0).await?;
+    let (orgs, info) = paginate(orgs, &page);
+    let list: Vec<Value> = orgs.iter().map(json::org).collect();
+    Ok(HttpResponse::Ok().json(envelope(vec![
+        ("organizations", Value::Array(list)),
+        ("paginationInfo", info),
+    ])))
+}
+
+/// GET /v2/orgs/{org} — NGC answers with a single object under `organizations`.
+pub async fn get_org(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path)?;
+    let o = state.arca.get_org(&caller.0, &org).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![
+        ("organizations", json::org(&o)),
+        ("organization", json::org(&o)),
+    ])))
+}
+
+/// GET /v2/org/{org}/teams
+pub async fn list_teams(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path)?;
+    let teams = state.arca.list_teams(&caller.0, &org).await?;
+    let (teams, info) = paginate(teams, &page);
+    Ok(HttpResponse::Ok().json(envelope(vec![
+        (
+            "teams",
+            Value::Array(teams.iter().map(json::team).collect()),
+        ),
+        ("paginationInfo", info),
+    ])))
+}
+
+/// Body of team creation and update.
+#[derive(Debug, Deserialize)]
+pub struct TeamBody {
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// POST /v2/org/{org}/teams
+pub async fn create_team(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<TeamBody>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path)?;
+    let name = body
+        .name
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("the field 'name' is required"))?;
+    let name = TeamName::new(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let team = state
+        .arca
+        .create_team(
+            &caller.0,
+            &org,
+            name,
+            body.description.clone().unwrap_or_default(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("team", json::team(&team))])))
+}
+
+/// GET /v2/org/{org}/teams/{team}
+pub async fn get_team(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path.0)?;
+    let name = team_name(&org, &path.1)?;
+    let team = state.arca.get_team(&caller.0, &org, &name).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("team", json::team(&team))])))
+}
+
+/// PATCH /v2/org/{org}/teams/{team}
+pub async fn update_team(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<TeamBody>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path.0)?;
+    let name = team_name(&org, &path.1)?;
+    let team = state
+        .arca
+        .update_team(
+            &caller.0,
+            &org,
+            &name,
+            body.description.clone().unwrap_or_default(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("team", json::team(&team))])))
+}
+
+/// DELETE /v2/org/{org}/teams/{team}
+pub async fn delete_team(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path.0)?;
+    let name = team_name(&org, &path.1)?;
+    state.arca.delete_team(&caller.0, &org, &name).await?;
+    Ok(HttpResponse::Ok().json(json!({"requestStatus": json::ok_status()})))
+}

@@ -1,0 +1,209 @@
+//! The route table: every route the server serves, with its access class.
+//!
+//! Routes are mounted only from [`ROUTES`], so the table is complete by construction; a test
+//! sends an unauthenticated request to every [`Access::Authenticated`] route and expects 401,
+//! and pins the list of [`Access::Public`] routes, so a new route cannot silently skip the
+//! authorization layer.
+
+use super::{keys, orgs, token, users};
+use crate::app;
+use actix_web::web;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health, metrics, the token service, the role vocabulary.
+    Public,
+    /// A valid credential is required (the handler takes `Caller`) and core authorizes the
+    /// action.
+    Authenticated,
+}
+
+/// One route.
+pub struct RouteSpec {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// actix path pattern.
+    pub path: &'static str,
+    /// Access class.
+    pub access: Access,
+    /// Registers the route.
+    pub mount: fn(&mut web::ServiceConfig),
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal $access:ident => $handler:path ),* $(,)?) => {
+        /// Every route of the server.
+        pub const ROUTES: &[RouteSpec] = &[
+            $( RouteSpec {
+                method: stringify!($method),
+                path: $path,
+                access: Access::$access,
+                mount: |cfg| { cfg.route($path, web::$method().to($handler)); },
+            } ),*
+        ];
+    };
+}
+
+routes! {
+    get "/healthz" Public => app::healthz,
+    get "/readyz" Public => app::readyz,
+    get "/metrics" Public => app::metrics,
+    get "/token" Public => token::token,
+    get "/roles" Public => users::roles,
+    get "/v2/roles" Public => users::roles,
+    post "/v3/keys/get-caller-info" Public => token::caller_info,
+
+    get "/v2/orgs" Authenticated => orgs::list_orgs,
+    get "/v2/orgs/{org}" Authenticated => orgs::get_org,
+    get "/v2/org/{org}/teams" Authenticated => orgs::list_teams,
+    post "/v2/org/{org}/teams" Authenticated => orgs::create_team,
+    get "/v2/org/{org}/teams/{team}" Authenticated => orgs::get_team,
+    patch "/v2/org/{org}/teams/{team}" Authenticated => orgs::update_team,
+    delete "/v2/org/{org}/teams/{team}" Authenticated => orgs::delete_team,
+
+    get "/v2/users/me" Authenticated => users::me,
+    get "/v2/org/{org}/users" Authenticated => users::list_org_users,
+    post "/v2/org/{org}/users" Authenticated => users::add_org_user,
+    get "/v2/org/{org}/users/{who}" Authenticated => users::get_org_user,
+    delete "/v2/org/{org}/users/{who}" Authenticated => users::remove_org_user,
+    patch "/v2/org/{org}/users/{who}/update-role" Authenticated => users::replace_org_roles,
+    get "/v2/org/{org}/team/{team}/users" Authenticated => users::list_team_users,
+    post "/v2/org/{org}/team/{team}/users" Authenticated => users::add_team_user,
+    get "/v2/org/{org}/team/{team}/users/{who}" Authenticated => users::get_team_user,
+    delete "/v2/org/{org}/team/{team}/users/{who}" Authenticated => users::remove_team_user,
+    patch "/v2/org/{org}/team/{team}/users/{who}/update-role" Authenticated => users::replace_team_roles,
+    get "/v3/orgs/{org}/users/{who}" Authenticated => users::get_org_user,
+    delete "/v3/orgs/{org}/users/{who}" Authenticated => users::remove_org_user,
+    patch "/v3/orgs/{org}/users/{who}/add-role" Authenticated => users::add_org_roles,
+    delete "/v3/orgs/{org}/users/{who}/remove-role" Authenticated => users::remove_org_roles,
+    get "/v3/orgs/{org}/teams/{team}/users/{who}" Authenticated => users::get_team_user,
+    delete "/v3/orgs/{org}/teams/{team}/users/{who}" Authenticated => users::remove_team_user,
+    patch "/v3/orgs/{org}/teams/{team}/users/{who}/add-role" Authenticated => users::add_team_roles,
+    delete "/v3/orgs/{org}/teams/{team}/users/{who}/remove-role" Authenticated => users::remove_team_roles,
+    post "/v3/orgs/{org}/invitations" Authenticated => users::invite,
+
+    get "/v3/keys" Authenticated => keys::list,
+    post "/v3/keys/personal" Authenticated => keys::create_personal,
+    post "/v3/keys/service" Authenticated => keys::create_service,
+    post "/v3/keys/legacy" Authenticated => keys::generate_legacy,
+    patch "/v3/keys/{id}" Authenticated => keys::patch,
+    post "/v3/keys/{id}/rotate" Authenticated => keys::rotate,
+    delete "/v3/keys/{id}" Authenticated => keys::delete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{configure, AppState};
+    use crate::metrics::Metrics;
+    use actix_web::http::{Method, StatusCode};
+    use actix_web::{test as atest, App};
+    use arca_core::Arca;
+    use arca_storage::memory::{MemoryBlobStore, MemoryMetadataStore};
+    use arca_storage::system::{OsRandom, SystemClock};
+    use std::sync::Arc;
+
+    fn state() -> AppState {
+        AppState {
+            arca: Arca::new(
+                Arc::new(MemoryMetadataStore::new()),
+                Arc::new(MemoryBlobStore::new()),
+                Arc::new(SystemClock),
+                Arc::new(OsRandom),
+            ),
+            metrics: Metrics::new().expect("metrics"),
+        }
+    }
+
+    fn concrete(path: &str) -> String {
+        path.replace("{org}", "demo")
+            .replace("{team}", "vision")
+            .replace("{who}", "1")
+            .replace("{id}", "6f1c2a4e-8a7b-4c3d-9e2f-1a2b3c4d5e6f")
+    }
+
+    #[test]
+    fn public_routes_are_exactly_these() {
+        let public: Vec<String> = ROUTES
+            .iter()
+            .filter(|r| r.access == Access::Public)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(
+            public,
+            [
+                "get /healthz",
+                "get /readyz",
+                "get /metrics",
+                "get /token",
+                "get /roles",
+                "get /v2/roles",
+                "post /v3/keys/get-caller-info",
+            ],
+            "adding a public route is a security decision: update this list deliberately"
+        );
+    }
+
+    #[test]
+    fn routes_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate route {} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    async fn call_all(auth: Option<&str>) {
+        let app = atest::init_service(
+            App::new()
+                .app_data(actix_web::web::Data::new(state()))
+                .configure(configure),
+        )
+        .await;
+        for r in ROUTES.iter().filter(|r| r.access == Access::Authenticated) {
+            let method = Method::from_bytes(r.method.to_uppercase().as_bytes()).expect("method");
+            let mut req = atest::TestRequest::default()
+                .method(method)
+                .uri(&concrete(r.path))
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{}");
+            if let Some(a) = auth {
+                req = req.insert_header(("authorization", a));
+            }
+            let resp = atest::call_service(&app, req.to_request()).await;
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "{} {} must demand valid credentials (auth: {auth:?})",
+                r.method,
+                r.path
+            );
+            let body: serde_json::Value = atest::read_body_json(resp).await;
+            assert_eq!(
+                body["requestStatus"]["statusCode"], "UNAUTHORIZED",
+                "{}",
+                r.path
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn every_authenticated_route_rejects_anonymous_callers() {
+        call_all(None).await;
+    }
+
+    #[actix_web::test]
+    async fn every_authenticated_route_rejects_bad_credentials() {
+        call_all(Some("Bearer arca_pk_not-a-real-key")).await;
+        call_all(Some("Bearer v1.forged.token")).await;
+        // base64("$oauthtoken:nope")
+        call_all(Some("Basic JG9hdXRodG9rZW46bm9wZQ==")).await;
+        // base64("someone:nope"): wrong username
+        call_all(Some("Basic c29tZW9uZTpub3Bl")).await;
+    }
+}

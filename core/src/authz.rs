@@ -1,0 +1,259 @@
+//! Authorization: the one place where Arca decides whether a caller may do something.
+//!
+//! Every handler describes the request as an [`Action`] on a [`Target`] and calls [`decide`];
+//! no handler checks a role itself. The role data is defined once in `arca-auth`; here it is
+//! combined with the caller's *current* grants (loaded on every request) and the key's services,
+//! scopes and entity filter.
+//!
+//! Visibility (R-TEN-7): a caller who may not even *see* the target gets [`Decision::Hidden`]
+//! (answered as 404, so nothing leaks across orgs or teams); a caller who may see it but not do
+//! the action gets [`Decision::Denied`] (403).
+
+use crate::model::{ApiKey, RoleGrant, User};
+use crate::names::{OrgId, TeamName};
+use arca_auth::{
+    any_allows_artifact, any_allows_people, personal_key_allows_artifact,
+    personal_key_allows_people, service_key_allows, ArtifactAction, ArtifactKind, EntityFilter,
+    KeyKind, KeyService, PeopleAction, Role,
+};
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// No credential.
+    Anonymous,
+    /// A caller authenticated by an API key (directly or through a token issued for it).
+    Key(Box<KeyPrincipal>),
+}
+
+/// A key and, for personal and legacy keys, its user with the user's current grants in the
+/// key's org.
+#[derive(Debug, Clone)]
+pub struct KeyPrincipal {
+    /// The key.
+    pub key: ApiKey,
+    /// The key's user (personal and legacy keys).
+    pub user: Option<User>,
+    /// The user's grants in the key's org, org level and team level.
+    pub grants: Vec<RoleGrant>,
+}
+
+impl KeyPrincipal {
+    /// Roles effective for `team` (`None`: the org itself): org-level roles always count;
+    /// team-level roles count only in their team.
+    pub fn roles_in(&self, team: Option<&TeamName>) -> Vec<Role> {
+        let mut roles: Vec<Role> = self
+            .grants
+            .iter()
+            .filter(|g| g.team.is_none() || (team.is_some() && g.team.as_ref() == team))
+            .map(|g| g.role)
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    /// Org-level roles only.
+    pub fn org_roles(&self) -> Vec<Role> {
+        self.roles_in(None)
+    }
+
+    /// Whether the user holds any role in `team` itself (not counting org-level roles).
+    pub fn is_team_member(&self, team: &TeamName) -> bool {
+        self.grants.iter().any(|g| g.team.as_ref() == Some(team))
+    }
+
+    fn services(&self) -> &[KeyService] {
+        match self.key.kind {
+            KeyKind::Legacy => KeyService::ALL,
+            _ => &self.key.services,
+        }
+    }
+}
+
+/// What is being acted on.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// An org as a whole (its details, users, teams, service keys).
+    Org(&'a OrgId),
+    /// A team.
+    Team(&'a OrgId, &'a TeamName),
+    /// Artifacts of one kind at org level (`team` None) or in a team; `name` None means the
+    /// collection (listing, creating).
+    Artifact {
+        /// Kind of artifact.
+        kind: ArtifactKind,
+        /// Owning org.
+        org: &'a OrgId,
+        /// Owning team.
+        team: Option<&'a TeamName>,
+        /// The artifact's name, or None for the collection.
+        name: Option<&'a str>,
+    },
+}
+
+impl Target<'_> {
+    fn org(&self) -> &OrgId {
+        match self {
+            Target::Org(o) | Target::Team(o, _) => o,
+            Target::Artifact { org, .. } => org,
+        }
+    }
+
+    fn team(&self) -> Option<&TeamName> {
+        match self {
+            Target::Org(_) => None,
+            Target::Team(_, t) => Some(t),
+            Target::Artifact { team, .. } => *team,
+        }
+    }
+
+    /// The full entity path (`org/[team/]name`) for entity filters.
+    fn entity_path(&self) -> Option<String> {
+        match self {
+            Target::Artifact {
+                org,
+                team,
+                name: Some(n),
+                ..
+            } => Some(match team {
+                Some(t) => format!("{org}/{t}/{n}"),
+                None => format!("{org}/{n}"),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// What the caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// An artifact action.
+    Artifact(ArtifactAction),
+    /// A people-and-teams action.
+    People(PeopleAction),
+}
+
+/// The outcome of [`decide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Go ahead.
+    Allowed,
+    /// No credential, or one that does not work here: 401.
+    Unauthenticated,
+    /// The caller may not see the target at all: answer as if it did not exist (404).
+    Hidden,
+    /// The caller sees the target but may not do this: 403, with the reason.
+    Denied(String),
+}
+
+impl Decision {
+    /// Whether the action is allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed)
+    }
+}
+
+fn key_allows(p: &KeyPrincipal, roles: &[Role], action: Action, target: &Target<'_>) -> bool {
+    match (p.key.kind, action) {
+        (KeyKind::Service, Action::Artifact(a)) => {
+            let Target::Artifact { kind, .. } = target else {
+                return false;
+            };
+            let entity = target.entity_path();
+            let filter = p.key.entity.clone().unwrap_or(EntityFilter::AllEntities);
+            service_key_allows(&p.key.scopes, &filter, *kind, a, entity.as_deref())
+        }
+        // Service keys are org-owned machines: they see their org's details, nothing of people.
+        (KeyKind::Service, Action::People(a)) => a == PeopleAction::ViewOrgDetails,
+        (_, Action::Artifact(a)) => personal_key_allows_artifact(p.services(), roles, a),
+        (_, Action::People(a)) => personal_key_allows_people(p.services(), roles, a),
+    }
+}
+
+/// Whether the caller may at least see the target (its existence).
+fn can_see(p: &KeyPrincipal, roles: &[Role], target: &Target<'_>) -> bool {
+    match target {
+        Target::Org(_) => p.key.kind == KeyKind::Service || !roles.is_empty(),
+        Target::Team(_, team) => {
+            p.key.kind == KeyKind::Service || !p.org_roles().is_empty() || p.is_team_member(team)
+        }
+        Target::Artifact { .. } => {
+            let view = Action::Artifact(ArtifactAction::View);
+            let list = Action::Artifact(ArtifactAction::List);
+            key_allows(p, roles, view, target) || key_allows(p, roles, list, target)
+        }
+    }
+}
+
+/// Decides whether `principal` may do `action` on `target`.
+pub fn decide(principal: &Principal, action: Action, target: &Target<'_>) -> Decision {
+    let p = match principal {
+        Principal::Anonymous => return Decision::Unauthenticated,
+        Principal::Key(p) => p,
+    };
+    if &p.key.org != target.org() {
+        // A key works in its own org only; other orgs do not exist for it.
+        return Decision::Hidden;
+    }
+    let roles = match p.key.kind {
+        KeyKind::Service => Vec::new(),
+        _ => p.roles_in(target.team()),
+    };
+    if p.key.kind != KeyKind::Service {
+        let sees = match (target, action) {
+            (_, Action::People(_)) | (Target::Org(_), _) | (Target::Team(..), _) => {
+                !roles.is_empty() || target.team().is_some_and(|t| p.is_team_member(t))
+            }
+            (Target::Artifact { .. }, Action::Artifact(_)) => {
+                any_allows_artifact(&roles, ArtifactAction::View)
+                    || any_allows_artifact(&roles, ArtifactAction::List)
+            }
+        };
+        if !sees {
+            return Decision::Hidden;
+        }
+        let role_ok = match action {
+            Action::Artifact(a) => any_allows_artifact(&roles, a),
+            Action::People(a) => any_allows_people(&roles, a),
+        };
+        if !role_ok {
+            return Decision::Denied(format!(
+                "your roles here ({}) do not allow {}",
+                if roles.is_empty() {
+                    "none".to_string()
+                } else {
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                describe(action)
+            ));
+        }
+    } else if !can_see(p, &roles, target) {
+        return Decision::Hidden;
+    }
+    if key_allows(p, &roles, action, target) {
+        Decision::Allowed
+    } else {
+        Decision::Denied(format!("this API key does not allow {}", describe(action)))
+    }
+}
+
+fn describe(action: Action) -> String {
+    match action {
+        Action::Artifact(a) => format!("the artifact action {a}"),
+        Action::People(a) => format!("the action {a}"),
+    }
+}
+
+/// Whether a team-level target is visible for listing to the principal (used to filter lists
+/// so they never leak names the caller cannot see).
+pub fn visible(principal: &Principal, action: Action, target: &Target<'_>) -> bool {
+    !matches!(
+        decide(principal, action, target),
+        Decision::Hidden | Decision::Unauthenticated
+    )
+}
