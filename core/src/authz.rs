@@ -257,3 +257,157 @@ pub fn visible(principal: &Principal, action: Action, target: &Target<'_>) -> bo
         Decision::Hidden | Decision::Unauthenticated
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ApiKey;
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn org(s: &str) -> OrgId {
+        OrgId::new(s).unwrap()
+    }
+    fn team(s: &str) -> TeamName {
+        TeamName::new(s).unwrap()
+    }
+
+    fn key(kind: KeyKind, services: Vec<KeyService>) -> ApiKey {
+        ApiKey {
+            id: Uuid::nil(),
+            kind,
+            org: org("acme"),
+            user_id: (kind != KeyKind::Service).then_some(7),
+            name: "k".into(),
+            secret_hash: "h".into(),
+            hint: "x".into(),
+            services,
+            scopes: vec![],
+            entity: None,
+            active: true,
+            expires_at: None,
+            created_at: Utc::now(),
+            rotated_at: None,
+            last_used_at: None,
+        }
+    }
+
+    fn user_with(grants: &[(Option<&str>, Role)]) -> Principal {
+        Principal::Key(Box::new(KeyPrincipal {
+            key: key(KeyKind::Personal, KeyService::ALL.to_vec()),
+            user: None,
+            grants: grants
+                .iter()
+                .map(|(t, r)| RoleGrant {
+                    user_id: 7,
+                    org: org("acme"),
+                    team: t.map(team),
+                    role: *r,
+                })
+                .collect(),
+        }))
+    }
+
+    fn container<'a>(o: &'a OrgId, t: Option<&'a TeamName>, name: &'a str) -> Target<'a> {
+        Target::Artifact {
+            kind: ArtifactKind::Container,
+            org: o,
+            team: t,
+            name: Some(name),
+        }
+    }
+
+    const PULL: Action = Action::Artifact(ArtifactAction::Download);
+    const PUSH: Action = Action::Artifact(ArtifactAction::Upload);
+
+    #[test]
+    fn anonymous_must_authenticate() {
+        let o = org("acme");
+        assert_eq!(
+            decide(&Principal::Anonymous, PULL, &container(&o, None, "r")),
+            Decision::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn other_orgs_do_not_exist() {
+        let p = user_with(&[(None, Role::OrgOwner)]);
+        let other = org("zeta");
+        assert_eq!(decide(&p, PULL, &container(&other, None, "r")), Decision::Hidden);
+        assert_eq!(
+            decide(&p, Action::People(PeopleAction::ViewUsers), &Target::Org(&other)),
+            Decision::Hidden
+        );
+    }
+
+    #[test]
+    fn team_artifacts_are_invisible_to_other_teams() {
+        let o = org("acme");
+        let (vision, audio) = (team("vision"), team("audio"));
+        let p = user_with(&[(Some("audio"), Role::RegistryAdmin)]);
+        assert_eq!(decide(&p, PULL, &container(&o, Some(&vision), "r")), Decision::Hidden);
+        assert!(decide(&p, PUSH, &container(&o, Some(&audio), "r")).is_allowed());
+        // Team-level roles give nothing at org level.
+        assert_eq!(decide(&p, PULL, &container(&o, None, "r")), Decision::Hidden);
+    }
+
+    #[test]
+    fn org_level_roles_see_every_team() {
+        let o = org("acme");
+        let vision = team("vision");
+        let p = user_with(&[(None, Role::RegistryRead)]);
+        let t = container(&o, Some(&vision), "r");
+        assert!(decide(&p, PULL, &t).is_allowed());
+        assert!(matches!(decide(&p, PUSH, &t), Decision::Denied(_)));
+    }
+
+    #[test]
+    fn user_admin_views_but_does_not_download() {
+        let o = org("acme");
+        let p = user_with(&[(None, Role::UserAdmin)]);
+        let t = container(&o, None, "r");
+        assert!(decide(&p, Action::Artifact(ArtifactAction::View), &t).is_allowed());
+        assert!(matches!(decide(&p, PULL, &t), Decision::Denied(_)));
+        assert!(decide(&p, Action::People(PeopleAction::AddUsers), &Target::Org(&o)).is_allowed());
+    }
+
+    #[test]
+    fn personal_key_services_limit_the_roles() {
+        let o = org("acme");
+        let mut p = match user_with(&[(None, Role::OrgOwner)]) {
+            Principal::Key(k) => k,
+            Principal::Anonymous => unreachable!(),
+        };
+        p.key.services = vec![KeyService::UserManagement];
+        let p = Principal::Key(p);
+        assert!(matches!(
+            decide(&p, PULL, &container(&o, None, "r")),
+            Decision::Denied(_)
+        ));
+        assert!(decide(&p, Action::People(PeopleAction::AddUsers), &Target::Org(&o)).is_allowed());
+    }
+
+    #[test]
+    fn service_key_scopes_and_entity() {
+        use arca_auth::ServiceKeyScope as S;
+        let o = org("acme");
+        let mut k = key(KeyKind::Service, vec![KeyService::PrivateRegistry]);
+        k.scopes = vec![S::GetContainer, S::ListContainers, S::DownloadContainer];
+        k.entity = Some(EntityFilter::SpecificContainer("acme/base".into()));
+        let p = Principal::Key(Box::new(KeyPrincipal {
+            key: k,
+            user: None,
+            grants: vec![],
+        }));
+        assert!(decide(&p, PULL, &container(&o, None, "base")).is_allowed());
+        assert!(matches!(
+            decide(&p, PUSH, &container(&o, None, "base")),
+            Decision::Denied(_)
+        ));
+        assert_eq!(decide(&p, PULL, &container(&o, None, "other")), Decision::Hidden);
+        assert!(matches!(
+            decide(&p, Action::People(PeopleAction::ViewUsers), &Target::Org(&o)),
+            Decision::Denied(_)
+        ));
+    }
+}
