@@ -333,9 +333,16 @@ mod tests {
     fn other_orgs_do_not_exist() {
         let p = user_with(&[(None, Role::OrgOwner)]);
         let other = org("zeta");
-        assert_eq!(decide(&p, PULL, &container(&other, None, "r")), Decision::Hidden);
         assert_eq!(
-            decide(&p, Action::People(PeopleAction::ViewUsers), &Target::Org(&other)),
+            decide(&p, PULL, &container(&other, None, "r")),
+            Decision::Hidden
+        );
+        assert_eq!(
+            decide(
+                &p,
+                Action::People(PeopleAction::ViewUsers),
+                &Target::Org(&other)
+            ),
             Decision::Hidden
         );
     }
@@ -345,10 +352,16 @@ mod tests {
         let o = org("acme");
         let (vision, audio) = (team("vision"), team("audio"));
         let p = user_with(&[(Some("audio"), Role::RegistryAdmin)]);
-        assert_eq!(decide(&p, PULL, &container(&o, Some(&vision), "r")), Decision::Hidden);
+        assert_eq!(
+            decide(&p, PULL, &container(&o, Some(&vision), "r")),
+            Decision::Hidden
+        );
         assert!(decide(&p, PUSH, &container(&o, Some(&audio), "r")).is_allowed());
         // Team-level roles give nothing at org level.
-        assert_eq!(decide(&p, PULL, &container(&o, None, "r")), Decision::Hidden);
+        assert_eq!(
+            decide(&p, PULL, &container(&o, None, "r")),
+            Decision::Hidden
+        );
     }
 
     #[test]
@@ -404,9 +417,16 @@ mod tests {
             decide(&p, PUSH, &container(&o, None, "base")),
             Decision::Denied(_)
         ));
-        assert_eq!(decide(&p, PULL, &container(&o, None, "other")), Decision::Hidden);
+        assert_eq!(
+            decide(&p, PULL, &container(&o, None, "other")),
+            Decision::Hidden
+        );
         assert!(matches!(
-            decide(&p, Action::People(PeopleAction::ViewUsers), &Target::Org(&o)),
+            decide(
+                &p,
+                Action::People(PeopleAction::ViewUsers),
+                &Target::Org(&o)
+            ),
             Decision::Denied(_)
         ));
     }

@@ -90,6 +90,40 @@ fn user_principal(p: &Principal) -> Result<&KeyPrincipal, CoreError> {
 }
 
 impl Arca {
+    /// A first personal key for a new member, valid 7 days, for every service their roles
+    /// allow; made inside the caller's transaction.
+    pub(crate) fn initial_key(
+        &self,
+        org: &crate::names::OrgId,
+        user: &crate::model::User,
+        grants: &[crate::model::RoleGrant],
+    ) -> Result<CreatedKey, CoreError> {
+        let roles: Vec<_> = grants.iter().map(|g| g.role).collect();
+        let g = KeySecret::generate(KeyKind::Personal, self.random_32());
+        let now = self.clock.now();
+        let key = ApiKey {
+            id: self.new_key_id(),
+            kind: KeyKind::Personal,
+            org: org.clone(),
+            user_id: Some(user.id),
+            name: "initial".into(),
+            secret_hash: g.hash.as_str().to_string(),
+            hint: g.hint,
+            services: arca_auth::services_available_to(&roles),
+            scopes: Vec::new(),
+            entity: None,
+            active: true,
+            expires_at: ExpiryChoice::SevenDays.expires_at(now)?,
+            created_at: now,
+            rotated_at: None,
+            last_used_at: None,
+        };
+        Ok(CreatedKey {
+            key,
+            secret: g.secret,
+        })
+    }
+
     fn new_key_id(&self) -> Uuid {
         Uuid::from_bytes(uuid_bytes(self.random_32()))
     }

@@ -29,6 +29,16 @@ fn key_principal(p: &Principal) -> Result<&KeyPrincipal, CoreError> {
     }
 }
 
+/// The result of adding a member: the member, and for a user who had no key in the org yet, a
+/// first personal key (valid 7 days) for the admin to hand over — Arca has no password login.
+#[derive(Debug)]
+pub struct AddedMember {
+    /// The member.
+    pub member: Member,
+    /// The user's first key in the org, if one was made.
+    pub initial_key: Option<crate::keys::CreatedKey>,
+}
+
 /// A user with their grants in one org.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
@@ -263,7 +273,7 @@ impl Arca {
         email: &Email,
         display_name: Option<String>,
         roles: &[Role],
-    ) -> Result<Member, CoreError> {
+    ) -> Result<AddedMember, CoreError> {
         let k = key_principal(p)?;
         let target = people_target(org, team);
         let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
@@ -306,14 +316,25 @@ impl Arca {
         self.check_owner_limit(tx.as_mut(), org, user.id, team, roles)
             .await?;
         tx.set_roles(user.id, org, team, roles).await?;
-        let grants = tx
+        let grants: Vec<RoleGrant> = tx
             .grants_of_user(user.id)
             .await?
             .into_iter()
             .filter(|g| &g.org == org)
             .collect();
+        let has_key = !tx.list_keys(org, Some(Some(user.id))).await?.is_empty();
+        let initial_key = if has_key {
+            None
+        } else {
+            let created = self.initial_key(org, &user, &grants)?;
+            tx.insert_key(&created.key).await?;
+            Some(created)
+        };
         tx.commit().await?;
-        Ok(Member { user, grants })
+        Ok(AddedMember {
+            member: Member { user, grants },
+            initial_key,
+        })
     }
 
     async fn check_owner_limit(

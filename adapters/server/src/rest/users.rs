@@ -11,6 +11,7 @@ use arca_auth::{roles_vocabulary, Role};
 use arca_core::authz::Principal;
 use arca_core::model::Org;
 use arca_core::names::{Email, OrgId, TeamName};
+use arca_core::tenancy::AddedMember;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -190,12 +191,25 @@ async fn add_user(
     let mut names = body.role_types.clone();
     names.extend(body.roles.iter().cloned());
     let roles = parse_roles(&names)?;
-    let m = state
+    let added = state
         .arca
         .add_member(&caller.0, org, team, &email, body.name.clone(), &roles)
         .await?;
     let orgs = visible_orgs(state, &caller.0).await;
-    Ok(HttpResponse::Ok().json(envelope(vec![("user", json::member(&m, &orgs))])))
+    Ok(HttpResponse::Ok().json(added_json(&added, &orgs)))
+}
+
+/// `{"user": …}` plus, for a user's first membership, `"apiKey"` (shown once) and `"key"`.
+fn added_json(added: &AddedMember, orgs: &[Org]) -> Value {
+    let mut fields = vec![("user", json::member(&added.member, orgs))];
+    if let Some(k) = &added.initial_key {
+        fields.push(("key", json::key(&k.key)));
+        fields.push((
+            "apiKey",
+            Value::String(k.secret.expose_secret().to_string()),
+        ));
+    }
+    envelope(fields)
 }
 
 /// POST /v2/org/{org}/users
@@ -258,11 +272,11 @@ async fn change_roles(
                 user.email
             )));
         }
-        let m = state
+        let added = state
             .arca
             .add_member(&caller.0, org, team, &user.email, None, &next)
             .await?;
-        return Ok(HttpResponse::Ok().json(envelope(vec![("user", json::member(&m, &orgs))])));
+        return Ok(HttpResponse::Ok().json(added_json(&added, &orgs)));
     }
     if next.is_empty() {
         state
@@ -478,7 +492,7 @@ pub async fn invite(
         .transpose()?;
     let names: Vec<String> = body.roles.iter().map(|r| r.name.clone()).collect();
     let roles = parse_roles(&names)?;
-    let m = state
+    let added = state
         .arca
         .add_member(
             &caller.0,
@@ -489,7 +503,8 @@ pub async fn invite(
             &roles,
         )
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(vec![(
+    let m = &added.member;
+    let mut fields = vec![(
         "invitation",
         json!({
             "userEmail": m.user.email,
@@ -499,7 +514,14 @@ pub async fn invite(
             "teamName": team,
             "createdDate": json::date(m.user.created_at),
         }),
-    )])))
+    )];
+    if let Some(k) = &added.initial_key {
+        fields.push((
+            "apiKey",
+            Value::String(k.secret.expose_secret().to_string()),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(envelope(fields)))
 }
 
 /// GET /roles and /v2/roles: each role with its allowed actions per service (public
