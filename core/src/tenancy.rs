@@ -39,6 +39,15 @@ pub struct AddedMember {
     pub initial_key: Option<crate::keys::CreatedKey>,
 }
 
+/// What a caller may do in one org or team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permissions {
+    /// Allowed artifact actions per kind (on the collection: list, create, …).
+    pub artifacts: Vec<(arca_auth::ArtifactKind, Vec<arca_auth::ArtifactAction>)>,
+    /// Allowed people actions.
+    pub people: Vec<PeopleAction>,
+}
+
 /// A user with their grants in one org.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
@@ -542,6 +551,52 @@ impl Arca {
             .map(|g| g.role)
             .collect();
         Ok((user, roles))
+    }
+
+    /// What the caller may do in an org or team: the artifact actions per artifact kind and
+    /// the people actions, each decided by [`decide`] (for user interfaces and scripts that
+    /// want to know before trying, like Harbor's permission endpoint).
+    pub async fn permissions(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        team: Option<&TeamName>,
+    ) -> Result<Permissions, CoreError> {
+        let target = people_target(org, team);
+        let view = decide(p, Action::People(PeopleAction::ViewOrgDetails), &target);
+        require(view, || {
+            team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"))
+        })?;
+        {
+            let mut tx = self.meta.begin_read().await?;
+            org_or_404(tx.as_mut(), org).await?;
+            if let Some(t) = team {
+                team_or_404(tx.as_mut(), org, t).await?;
+            }
+        }
+        let artifacts = arca_auth::ArtifactKind::ALL
+            .iter()
+            .map(|kind| {
+                let t = Target::Artifact {
+                    kind: *kind,
+                    org,
+                    team,
+                    name: None,
+                };
+                let allowed = arca_auth::ArtifactAction::ALL
+                    .iter()
+                    .copied()
+                    .filter(|a| decide(p, Action::Artifact(*a), &t).is_allowed())
+                    .collect();
+                (*kind, allowed)
+            })
+            .collect();
+        let people = PeopleAction::ALL
+            .iter()
+            .copied()
+            .filter(|a| decide(p, Action::People(*a), &target).is_allowed())
+            .collect();
+        Ok(Permissions { artifacts, people })
     }
 
     /// The caller's own user with all their grants in every org.

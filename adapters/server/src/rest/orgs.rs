@@ -144,3 +144,34 @@ pub async fn delete_team(
     state.arca.delete_team(&caller.0, &org, &name).await?;
     Ok(HttpResponse::Ok().json(json!({"requestStatus": json::ok_status()})))
 }
+
+fn permissions_json(p: &arca_core::tenancy::Permissions) -> Value {
+    let mut artifacts = serde_json::Map::new();
+    for (kind, actions) in &p.artifacts {
+        artifacts.insert(kind.to_string(), json!(actions));
+    }
+    json!({"artifacts": artifacts, "people": p.people})
+}
+
+/// GET /v2/org/{org}/permissions — what the caller may do at org level.
+pub async fn org_permissions(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path)?;
+    let p = state.arca.permissions(&caller.0, &org, None).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("permissions", permissions_json(&p))])))
+}
+
+/// GET /v2/org/{org}/team/{team}/permissions — what the caller may do in a team.
+pub async fn team_permissions(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path.0)?;
+    let team = team_name(&org, &path.1)?;
+    let p = state.arca.permissions(&caller.0, &org, Some(&team)).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("permissions", permissions_json(&p))])))
+}

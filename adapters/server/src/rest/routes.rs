@@ -61,6 +61,8 @@ routes! {
     get "/v2/org/{org}/teams/{team}" Authenticated => orgs::get_team,
     patch "/v2/org/{org}/teams/{team}" Authenticated => orgs::update_team,
     delete "/v2/org/{org}/teams/{team}" Authenticated => orgs::delete_team,
+    get "/v2/org/{org}/permissions" Authenticated => orgs::org_permissions,
+    get "/v2/org/{org}/team/{team}/permissions" Authenticated => orgs::team_permissions,
 
     get "/v2/users/me" Authenticated => users::me,
     get "/v2/org/{org}/users" Authenticated => users::list_org_users,
