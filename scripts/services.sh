@@ -59,7 +59,7 @@ fi
 
 psql_admin() {
   # Runs psql as the postgres superuser (peer authentication over the local socket).
-  runuser -u postgres -- psql -p "${pg_port}" -v ON_ERROR_STOP=1 -qtAX "$@"
+  (cd / && runuser -u postgres -- psql -p "${pg_port}" -v ON_ERROR_STOP=1 -qtAX "$@")
 }
 
 for _ in $(seq 1 60); do

@@ -30,8 +30,9 @@
 //! object is kept, so a later completion with the right digest still works; an abort removes
 //! it. Nothing ever lists multipart uploads.
 //!
-//! **Memory.** Bodies stream: `put` holds at most a few parts of [`PUT_PART_SIZE`] (or larger,
-//! for a `max_size` that needs more than 10,000 parts). An upload part must be sent to S3 with
+//! **Memory.** Bodies stream: `put` holds at most a few parts of [`PUT_PART_SIZE`] (larger
+//! parts when `max_size` needs more than S3's 10,000 parts; without `max_size` a body can reach
+//! about 97 GiB). An upload part must be sent to S3 with
 //! its length, so [`BlobStore::put_part`] buffers one part, refusing parts larger than
 //! [`S3BlobStore::with_max_part_size`] (64 MiB by default) with [`BlobError::TooLarge`].
 //!
@@ -103,8 +104,33 @@ impl std::fmt::Debug for S3BlobStore {
     }
 }
 
+/// An error's text without what S3 echoes of the caller's credentials (a failed signature
+/// check answers with the access key id and the signature).
+fn describe(e: &dyn std::fmt::Display) -> String {
+    let mut text = e.to_string();
+    for tag in [
+        "AWSAccessKeyId",
+        "SignatureProvided",
+        "StringToSign",
+        "CanonicalRequest",
+    ] {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        let mut from = 0;
+        while let Some(start) = text[from..].find(&open).map(|i| from + i + open.len()) {
+            let Some(end) = text[start..].find(&close).map(|i| start + i) else {
+                text.truncate(start);
+                text.push_str("[redacted]");
+                break;
+            };
+            text.replace_range(start..end, "[redacted]");
+            from = start + "[redacted]".len() + close.len();
+        }
+    }
+    text
+}
+
 fn backend(e: object_store::Error) -> BlobError {
-    BlobError::Backend(e.to_string())
+    BlobError::Backend(describe(&e))
 }
 
 fn is_not_found(e: &object_store::Error) -> bool {
@@ -114,7 +140,7 @@ fn is_not_found(e: &object_store::Error) -> bool {
 /// Errors of multipart requests: a missing upload or a part S3 does not know is
 /// [`BlobError::UploadUnknown`]; anything else is a backend failure.
 fn multipart_err(e: object_store::Error, what: &str) -> BlobError {
-    let text = e.to_string();
+    let text = describe(&e);
     if is_not_found(&e) || text.contains("NoSuchUpload") || text.contains("InvalidPart") {
         BlobError::UploadUnknown(format!("{what}: {text}"))
     } else if text.contains("EntityTooSmall") {
@@ -258,12 +284,13 @@ impl S3BlobStore {
                 sink.0
                     .shutdown()
                     .await
-                    .map_err(|e| BlobError::Backend(e.to_string()))?;
+                    .map_err(|e| BlobError::Backend(describe(&e)))?;
                 Ok(h)
             }
             Err(e) => {
                 if let Err(abort) = sink.0.abort().await {
-                    tracing::warn!(path = %path, error = %abort, "aborting an S3 upload failed");
+                    let error = describe(&abort);
+                    tracing::warn!(path = %path, %error, "aborting an S3 upload failed");
                 }
                 Err(e)
             }
@@ -310,7 +337,10 @@ impl S3BlobStore {
         };
         let result = self.reader.get_opts(path, options).await?;
         let size = result.meta.size;
-        let body = result.into_stream().map_err(std::io::Error::other).boxed();
+        let body = result
+            .into_stream()
+            .map_err(|e| std::io::Error::other(describe(&e)))
+            .boxed();
         Ok((size, body))
     }
 
@@ -327,7 +357,7 @@ impl S3BlobStore {
             return self.s3.copy(staging, &target).await.map_err(backend);
         }
         let (_, body) = self.read_stream(staging, None).await.map_err(backend)?;
-        self.write_hashed(&target, body, None, Some(&hashed.digest))
+        self.write_hashed(&target, body, Some(hashed.size), Some(&hashed.digest))
             .await
             .map(|_| ())
             .map_err(|e| match e {
@@ -342,7 +372,8 @@ impl S3BlobStore {
     async fn discard(&self, path: &Path) {
         if let Err(e) = self.s3.delete(path).await {
             if !is_not_found(&e) {
-                tracing::warn!(path = %path, error = %e, "deleting an S3 staging object failed");
+                let error = describe(&e);
+                tracing::warn!(path = %path, %error, "deleting an S3 staging object failed");
             }
         }
     }
@@ -416,7 +447,10 @@ impl BlobStore for S3BlobStore {
                 Some(GetRange::Bounded(start..start + len))
             }
         };
-        let (size, body) = self.read_stream(&path, get_range).await.map_err(not_found)?;
+        let (size, body) = self
+            .read_stream(&path, get_range)
+            .await
+            .map_err(not_found)?;
         Ok(BlobRead { size, range, body })
     }
 
@@ -554,5 +588,41 @@ impl BlobStore for S3BlobStore {
             .await
             .map(|_| ())
             .map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_bucket_and_an_optional_prefix() {
+        let parsed = |u: &str| parse_url(u).ok();
+        assert_eq!(parsed("s3://b/p/q/"), Some(("b".into(), "p/q".into())));
+        assert_eq!(parsed("s3://b"), Some(("b".into(), String::new())));
+        assert_eq!(parsed("s3://b/"), Some(("b".into(), String::new())));
+        assert_eq!(parsed("s3:///p"), None);
+        assert_eq!(parsed("https://b/p"), None);
+    }
+
+    #[test]
+    fn errors_do_not_echo_credentials() {
+        let body = "403: <Error><Code>SignatureDoesNotMatch</Code>\
+            <AWSAccessKeyId>AKIAEXAMPLE</AWSAccessKeyId><StringToSign>AWS4 x</StringToSign>\
+            <SignatureProvided>abc123</SignatureProvided><AWSAccessKeyId>AKIA2";
+        let text = describe(&body);
+        for secret in ["AKIAEXAMPLE", "AWS4 x", "abc123", "AKIA2"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+    }
+
+    #[test]
+    fn put_parts_fit_s3s_part_count() {
+        assert_eq!(put_part_size(None), PUT_PART_SIZE as usize);
+        assert_eq!(put_part_size(Some(1)), PUT_PART_SIZE as usize);
+        let five_tb = 5 * 1024 * 1024 * MIB;
+        let part = put_part_size(Some(five_tb)) as u64;
+        assert!(part * MAX_PARTS >= five_tb && part % MIB == 0, "{part}");
     }
 }

@@ -1,0 +1,391 @@
+//! The [`MetadataTx`] methods of the PostgreSQL adapter: one SQL statement per write, each run
+//! through [`PgTx::write`] (inside a savepoint).
+
+use super::{opt_ts, ts, PgTx};
+use crate::sql_common::{
+    blob_row, grant_row, i64_of, key_row, map_err, org_row, owner_of, owner_of_user, part_row,
+    team_row, to_json, upload_row, user_row, SqlRow,
+};
+use arca_auth::Role;
+use arca_core::model::{
+    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
+    User,
+};
+use arca_core::names::{Email, OrgId, TeamName};
+use arca_core::ports::{MetadataTx, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[async_trait]
+impl MetadataTx for PgTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(|e| map_err(e, "commit"))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(|e| map_err(e, "rollback"))
+    }
+
+    async fn get_setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        let q = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key);
+        self.fetch_opt(q, "setting", |r| r.text("value")).await
+    }
+
+    async fn put_setting_if_absent(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        );
+        self.exec(q.bind(key).bind(value), "setting").await?;
+        self.get_setting(key)
+            .await?
+            .ok_or_else(|| StoreError::Backend("setting vanished".into()))
+    }
+
+    async fn insert_org(&mut self, org: &NewOrg) -> Result<Org, StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO orgs (name, display_name, description, quota, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        )
+        .bind(org.name.as_str())
+        .bind(&org.display_name)
+        .bind(&org.description)
+        .bind(to_json(&org.quota)?)
+        .bind(ts(org.created_at));
+        self.write_returning(q, &format!("org {}", org.name), org_row)
+            .await
+    }
+
+    async fn get_org(&mut self, name: &OrgId) -> Result<Option<Org>, StoreError> {
+        let q = sqlx::query("SELECT * FROM orgs WHERE name = $1").bind(name.as_str());
+        self.fetch_opt(q, "org", org_row).await
+    }
+
+    async fn list_orgs(&mut self) -> Result<Vec<Org>, StoreError> {
+        let q = sqlx::query("SELECT * FROM orgs ORDER BY name");
+        self.fetch_all(q, "org", org_row).await
+    }
+
+    async fn update_org(&mut self, org: &Org) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "UPDATE orgs SET display_name = $1, description = $2, quota = $3 WHERE name = $4",
+        )
+        .bind(&org.display_name)
+        .bind(&org.description)
+        .bind(to_json(&org.quota)?)
+        .bind(org.name.as_str());
+        self.exec_one(q, &format!("org {}", org.name)).await
+    }
+
+    async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError> {
+        if self.get_org(&team.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", team.org)));
+        }
+        let q = sqlx::query(
+            "INSERT INTO teams (org, name, description, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING *",
+        )
+        .bind(team.org.as_str())
+        .bind(team.name.as_str())
+        .bind(&team.description)
+        .bind(ts(team.created_at));
+        let what = format!("team {}/{}", team.org, team.name);
+        self.write_returning(q, &what, team_row).await
+    }
+
+    async fn get_team(&mut self, org: &OrgId, name: &TeamName) -> Result<Option<Team>, StoreError> {
+        let q = sqlx::query("SELECT * FROM teams WHERE org = $1 AND name = $2")
+            .bind(org.as_str())
+            .bind(name.as_str());
+        self.fetch_opt(q, "team", team_row).await
+    }
+
+    async fn list_teams(&mut self, org: &OrgId) -> Result<Vec<Team>, StoreError> {
+        let q = sqlx::query("SELECT * FROM teams WHERE org = $1 ORDER BY name").bind(org.as_str());
+        self.fetch_all(q, "team", team_row).await
+    }
+
+    async fn update_team(&mut self, team: &Team) -> Result<(), StoreError> {
+        let q = sqlx::query("UPDATE teams SET description = $1 WHERE org = $2 AND name = $3")
+            .bind(&team.description)
+            .bind(team.org.as_str())
+            .bind(team.name.as_str());
+        self.exec_one(q, &format!("team {}/{}", team.org, team.name))
+            .await
+    }
+
+    async fn delete_team(&mut self, org: &OrgId, name: &TeamName) -> Result<(), StoreError> {
+        // One statement: the team and its grants go together or not at all.
+        let q = sqlx::query(
+            "WITH grants AS (DELETE FROM role_grants WHERE org = $1 AND team = $2) \
+             DELETE FROM teams WHERE org = $1 AND name = $2",
+        )
+        .bind(org.as_str())
+        .bind(name.as_str());
+        self.exec_one(q, &format!("team {org}/{name}")).await
+    }
+
+    async fn insert_user(&mut self, user: &NewUser) -> Result<User, StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO users (email, display_name, created_at) VALUES ($1, $2, $3) RETURNING *",
+        )
+        .bind(user.email.as_str())
+        .bind(&user.display_name)
+        .bind(ts(user.created_at));
+        self.write_returning(q, &format!("user {}", user.email), user_row)
+            .await
+    }
+
+    async fn get_user(&mut self, id: i64) -> Result<Option<User>, StoreError> {
+        let q = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id);
+        self.fetch_opt(q, "user", user_row).await
+    }
+
+    async fn get_user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        let q = sqlx::query("SELECT * FROM users WHERE email = $1").bind(email.as_str());
+        self.fetch_opt(q, "user", user_row).await
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let q = sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(&user.display_name)
+            .bind(user.id);
+        self.exec_one(q, &format!("user {}", user.id)).await
+    }
+
+    async fn set_roles(
+        &mut self,
+        user_id: i64,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        roles: &[Role],
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        if self.get_user(user_id).await?.is_none() {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        if self.get_org(org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {org}")));
+        }
+        if let Some(t) = team {
+            if self.get_team(org, t).await?.is_none() {
+                return Err(StoreError::NotFound(format!("team {org}/{t}")));
+            }
+        }
+        // One statement: drop the grants not in `roles`, add the missing ones.
+        let roles: Vec<String> = roles.iter().map(Role::to_string).collect();
+        let q = sqlx::query(
+            "WITH dropped AS (DELETE FROM role_grants \
+                 WHERE user_id = $1 AND org = $2 AND team = $3 AND NOT (role = ANY($4))) \
+             INSERT INTO role_grants (user_id, org, team, role) \
+                 SELECT $1, $2, $3, r FROM UNNEST($4::text[]) AS r ON CONFLICT DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(org.as_str())
+        .bind(team.map(|t| t.as_str()).unwrap_or(""))
+        .bind(roles);
+        self.exec(q, "role grants").await.map(|_| ())
+    }
+
+    async fn grants_of_user(&mut self, user_id: i64) -> Result<Vec<RoleGrant>, StoreError> {
+        let q = sqlx::query("SELECT * FROM role_grants WHERE user_id = $1").bind(user_id);
+        let mut v = self.fetch_all(q, "role grants", grant_row).await?;
+        v.sort();
+        Ok(v)
+    }
+
+    async fn grants_in_org(&mut self, org: &OrgId) -> Result<Vec<RoleGrant>, StoreError> {
+        let q = sqlx::query("SELECT * FROM role_grants WHERE org = $1").bind(org.as_str());
+        let mut v = self.fetch_all(q, "role grants", grant_row).await?;
+        v.sort();
+        Ok(v)
+    }
+
+    async fn remove_user_from_org(&mut self, user_id: i64, org: &OrgId) -> Result<(), StoreError> {
+        let q = sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND org = $2")
+            .bind(user_id)
+            .bind(org.as_str());
+        self.exec(q, "role grants").await.map(|_| ())
+    }
+
+    async fn insert_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO api_keys (id, kind, org, user_id, owner, name, secret_hash, hint, \
+             services, scopes, entity, active, expires_at, created_at, rotated_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(key.id)
+        .bind(to_json(&key.kind)?)
+        .bind(key.org.as_str())
+        .bind(key.user_id)
+        .bind(owner_of(key))
+        .bind(&key.name)
+        .bind(&key.secret_hash)
+        .bind(&key.hint)
+        .bind(to_json(&key.services)?)
+        .bind(to_json(&key.scopes)?)
+        .bind(key.entity.as_ref().map(to_json).transpose()?)
+        .bind(key.active)
+        .bind(opt_ts(key.expires_at))
+        .bind(ts(key.created_at))
+        .bind(opt_ts(key.rotated_at))
+        .bind(opt_ts(key.last_used_at));
+        self.exec(q, &format!("key {}", key.name)).await.map(|_| ())
+    }
+
+    async fn get_key(&mut self, id: Uuid) -> Result<Option<ApiKey>, StoreError> {
+        let q = sqlx::query("SELECT * FROM api_keys WHERE id = $1").bind(id);
+        self.fetch_opt(q, "key", key_row).await
+    }
+
+    async fn find_key_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let q = sqlx::query("SELECT * FROM api_keys WHERE secret_hash = $1").bind(secret_hash);
+        self.fetch_opt(q, "key", key_row).await
+    }
+
+    async fn list_keys(
+        &mut self,
+        org: &OrgId,
+        user_id: Option<Option<i64>>,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        let q = match user_id {
+            None => sqlx::query("SELECT * FROM api_keys WHERE org = $1 ORDER BY created_at, id")
+                .bind(org.as_str()),
+            Some(u) => sqlx::query(
+                "SELECT * FROM api_keys WHERE org = $1 AND owner = $2 ORDER BY created_at, id",
+            )
+            .bind(org.as_str())
+            .bind(owner_of_user(u)),
+        };
+        self.fetch_all(q, "key", key_row).await
+    }
+
+    async fn update_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "UPDATE api_keys SET secret_hash = $1, hint = $2, active = $3, expires_at = $4, \
+             services = $5, scopes = $6, entity = $7, rotated_at = $8, last_used_at = $9 \
+             WHERE id = $10",
+        )
+        .bind(&key.secret_hash)
+        .bind(&key.hint)
+        .bind(key.active)
+        .bind(opt_ts(key.expires_at))
+        .bind(to_json(&key.services)?)
+        .bind(to_json(&key.scopes)?)
+        .bind(key.entity.as_ref().map(to_json).transpose()?)
+        .bind(opt_ts(key.rotated_at))
+        .bind(opt_ts(key.last_used_at))
+        .bind(key.id);
+        self.exec_one(q, &format!("key {}", key.id)).await
+    }
+
+    async fn delete_key(&mut self, id: Uuid) -> Result<(), StoreError> {
+        let q = sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id);
+        self.exec_one(q, &format!("key {id}")).await
+    }
+
+    async fn delete_keys_of_user(&mut self, user_id: i64, org: &OrgId) -> Result<u64, StoreError> {
+        let q = sqlx::query("DELETE FROM api_keys WHERE user_id = $1 AND org = $2")
+            .bind(user_id)
+            .bind(org.as_str());
+        self.exec(q, "keys").await
+    }
+
+    async fn insert_blob(&mut self, blob: &BlobRecord) -> Result<BlobRecord, StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&blob.digest)
+        .bind(i64_of(blob.size, "size")?)
+        .bind(ts(blob.created_at));
+        self.exec(q, "blob").await?;
+        self.get_blob(&blob.digest)
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted blob vanished".into()))
+    }
+
+    async fn get_blob(&mut self, digest: &str) -> Result<Option<BlobRecord>, StoreError> {
+        let q = sqlx::query("SELECT * FROM blobs WHERE digest = $1").bind(digest);
+        self.fetch_opt(q, "blob", blob_row).await
+    }
+
+    async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO uploads (id, org, purpose, backend_state, received, expected_size, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(upload.id)
+        .bind(upload.org.as_str())
+        .bind(&upload.purpose)
+        .bind(&upload.backend_state)
+        .bind(i64_of(upload.received, "received")?)
+        .bind(
+            upload
+                .expected_size
+                .map(|s| i64_of(s, "expected size"))
+                .transpose()?,
+        )
+        .bind(ts(upload.created_at))
+        .bind(ts(upload.updated_at));
+        self.exec(q, &format!("upload {}", upload.id))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_upload(&mut self, id: Uuid) -> Result<Option<UploadSession>, StoreError> {
+        let q = sqlx::query("SELECT * FROM uploads WHERE id = $1").bind(id);
+        self.fetch_opt(q, "upload", upload_row).await
+    }
+
+    async fn add_upload_part(
+        &mut self,
+        id: Uuid,
+        part: &UploadPart,
+        now: DateTime<Utc>,
+    ) -> Result<UploadSession, StoreError> {
+        self.writable()?;
+        if self.get_upload(id).await?.is_none() {
+            return Err(StoreError::NotFound(format!("upload {id}")));
+        }
+        // One statement: the part and the session's counters change together or not at all.
+        let q = sqlx::query(
+            "WITH part AS (INSERT INTO upload_parts (upload_id, number, byte_offset, size, etag) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING size) \
+             UPDATE uploads SET received = received + (SELECT size FROM part), updated_at = $6 \
+                 WHERE id = $1 RETURNING *",
+        )
+        .bind(id)
+        .bind(i64::from(part.number))
+        .bind(i64_of(part.offset, "offset")?)
+        .bind(i64_of(part.size, "size")?)
+        .bind(&part.etag)
+        .bind(ts(now));
+        let what = format!("part {} of upload {id}", part.number);
+        self.write_returning(q, &what, upload_row).await
+    }
+
+    async fn upload_parts(&mut self, id: Uuid) -> Result<Vec<UploadPart>, StoreError> {
+        let q =
+            sqlx::query("SELECT * FROM upload_parts WHERE upload_id = $1 ORDER BY number").bind(id);
+        self.fetch_all(q, "upload parts", part_row).await
+    }
+
+    async fn delete_upload(&mut self, id: Uuid) -> Result<(), StoreError> {
+        let q = sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id);
+        self.exec_one(q, &format!("upload {id}")).await
+    }
+
+    async fn stale_uploads(
+        &mut self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<UploadSession>, StoreError> {
+        let q = sqlx::query("SELECT * FROM uploads WHERE updated_at < $1 ORDER BY updated_at, id")
+            .bind(ts(before));
+        self.fetch_all(q, "uploads", upload_row).await
+    }
+}
