@@ -1,10 +1,17 @@
 //! Command-line syntax (clap derive).
 
+pub mod keys;
+pub mod people;
+pub mod values;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
+
+pub use keys::{KeyCommand, KeyCreateArgs};
+pub use people::{OrgCommand, TeamAddUserArgs, TeamCommand, UserCommand, UserInfoArgs};
 
 const LONG_ABOUT: &str = "\
 Command-line client of an Arca server, the self-hosted private registry for AI artifacts \
@@ -26,7 +33,11 @@ Configuration:
 Exit status:
   0  success
   1  usage or configuration error (bad flag or value, unreadable config file)
-  2  the server could not be reached or answered with an error";
+  2  the server could not be reached or answered with an error
+
+Commands that need an org (or a team) take it from --org (--team), ARCA_ORG (ARCA_TEAM) or
+the config file, and fail with exit status 1 when there is none. Commands that delete or
+revoke something ask for confirmation; pass -y when stdin is not a terminal.";
 
 /// The `arca` command line.
 #[derive(Debug, Parser)]
@@ -90,6 +101,18 @@ pub enum Command {
     Config(ConfigCommand),
     /// Check that the server is up (GET /healthz)
     Health,
+    /// Orgs: details, users and teams of the current org
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Teams: details and users of the current team
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Users: who you are, a user's roles, changing roles
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API keys: create, list, rotate, (de)activate, delete
+    #[command(subcommand)]
+    Key(KeyCommand),
 }
 
 /// `arca config …`
@@ -143,6 +166,118 @@ mod tests {
             Cli::try_parse_from(["arca", "config", "current", "--format-type", "csv"]).unwrap();
         assert_eq!(cli.global.format_type, Some(Format::Csv));
         assert!(Cli::try_parse_from(["arca", "health", "--format_type", "yaml"]).is_err());
+    }
+
+    fn parse(argv: &[&str]) -> Cli {
+        Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+    }
+
+    #[test]
+    fn org_add_user_takes_roles_and_the_global_team() {
+        let cli = parse(&[
+            "arca",
+            "org",
+            "add-user",
+            "jsmith@example.com",
+            "John Smith",
+            "--role",
+            "registry_user",
+            "--role",
+            "REGISTRY_WRITE_TEAM_ADMIN_ROLE",
+            "--team",
+            "team-a",
+        ]);
+        assert_eq!(cli.global.team.as_deref(), Some("team-a"));
+        match cli.command {
+            Command::Org(OrgCommand::AddUser(args)) => {
+                assert_eq!(args.email, "jsmith@example.com");
+                assert_eq!(args.name.as_deref(), Some("John Smith"));
+                assert_eq!(args.roles, ["REGISTRY_USER", "USER_ADMIN"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn roles_may_be_comma_separated() {
+        match parse(&[
+            "arca",
+            "team",
+            "add-user",
+            "42",
+            "--role",
+            "REGISTRY_READ,user_read",
+        ])
+        .command
+        {
+            Command::Team(TeamCommand::AddUser(args)) => {
+                assert_eq!(args.who, "42");
+                assert_eq!(args.name, None);
+                assert_eq!(args.roles, ["REGISTRY_READ", "USER_READ"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn people_commands_parse() {
+        match parse(&["arca", "team", "remove", "vision", "-y"]).command {
+            Command::Team(TeamCommand::Remove(args)) => assert!(args.yes && args.team == "vision"),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["arca", "user", "info"]).command {
+            Command::User(UserCommand::Info(args)) => assert_eq!(args.who, None),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["arca", "org", "list-users", "--email", "a@b.c"]).command {
+            Command::Org(OrgCommand::ListUsers(args)) => {
+                assert_eq!(args.email.as_deref(), Some("a@b.c"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "arca",
+            "user",
+            "update-roles",
+            "a@b.c",
+            "--role",
+            "USER_ADMIN",
+        ])
+        .command
+        {
+            Command::User(UserCommand::UpdateRoles(args)) => assert_eq!(args.roles, ["USER_ADMIN"]),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["arca", "org", "remove-user", "7"]).command {
+            Command::Org(OrgCommand::RemoveUser(args)) => assert!(!args.yes),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_people_arguments_are_usage_errors() {
+        let bad: &[&[&str]] = &[
+            &["arca", "org", "add-user", "jsmith@example.com"],
+            &[
+                "arca",
+                "org",
+                "add-user",
+                "jsmith",
+                "--role",
+                "REGISTRY_READ",
+            ],
+            &["arca", "org", "add-user", "j@e.c", "--role", "SUPERUSER"],
+            &["arca", "org", "add-team", "Team_A"],
+            &["arca", "org", "info", "Acme"],
+            &["arca", "team", "remove"],
+            &["arca", "team", "remove-user", ""],
+            &["arca", "user", "update-roles", "7"],
+            &["arca", "key", "list", "--all", "--service"],
+            &["arca", "key", "delete", "a/b"],
+        ];
+        for argv in bad {
+            assert!(Cli::try_parse_from(*argv).is_err(), "{argv:?}");
+        }
     }
 
     #[test]

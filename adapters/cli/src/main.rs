@@ -63,6 +63,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(ConfigCommand::Current) => commands::config::current(&ctx),
         Command::Config(ConfigCommand::Clear) => commands::config::clear(&ctx),
         Command::Health => commands::health::run(&ctx).await,
+        Command::Org(command) => commands::org::run(&ctx, command).await,
+        Command::Team(command) => commands::team::run(&ctx, command).await,
+        Command::User(command) => commands::user::run(&ctx, command).await,
+        Command::Key(command) => commands::key::run(&ctx, command).await,
     }
 }
 

@@ -105,10 +105,15 @@ pub struct Output {
     format: Format,
 }
 
+/// The text of a cell in ascii and CSV: null is empty, strings are bare, a list of plain values
+/// (roles, scopes) is comma separated; anything else is compact JSON.
 fn cell_text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
+            items.iter().map(cell_text).collect::<Vec<_>>().join(", ")
+        }
         other => other.to_string(),
     }
 }
@@ -240,6 +245,27 @@ impl Output {
         }
     }
 
+    /// The format this output renders in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The text of a record announced by a status message: in ascii the message, then the
+    /// record; in CSV and JSON only the record, so that the output stays one document.
+    pub fn render_record_with_message(&self, message: &str, record: &Record) -> io::Result<String> {
+        let record = self.render_record(record)?;
+        Ok(match self.format {
+            Format::Ascii => format!("{message}\n{record}"),
+            Format::Csv | Format::Json => record,
+        })
+    }
+
+    /// Prints a record announced by a status message (see
+    /// [`Output::render_record_with_message`]).
+    pub fn record_with_message(&self, message: &str, record: &Record) -> io::Result<()> {
+        print_stdout(&self.render_record_with_message(message, record)?)
+    }
+
     /// Prints a table to stdout.
     pub fn table(&self, table: &Table) -> io::Result<()> {
         print_stdout(&self.render_table(table)?)
@@ -248,6 +274,11 @@ impl Output {
     /// Prints a record to stdout.
     pub fn record(&self, record: &Record) -> io::Result<()> {
         print_stdout(&self.render_record(record)?)
+    }
+
+    /// Prints text rendered by one of the `render_*` methods to stdout.
+    pub fn print(&self, text: &str) -> io::Result<()> {
+        print_stdout(text)
     }
 
     /// Prints a status message to stdout.
@@ -366,6 +397,39 @@ mod tests {
         assert!(text
             .lines()
             .any(|l| l.contains("url") && l.contains("http://h")));
+    }
+
+    #[test]
+    fn lists_of_plain_values_are_comma_separated_outside_json() {
+        let mut t = Table::new(["roles", "nested"]);
+        t.push_row([json!(["A", "B"]), json!([{"k": 1}])]);
+        let csv = Output::new(Format::Csv).render_table(&t).unwrap();
+        assert_eq!(csv, "roles,nested\n\"A, B\",\"[{\"\"k\"\":1}]\"\n");
+        let json = Output::new(Format::Json).render_table(&t).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&json).unwrap(),
+            json!([{"roles": ["A", "B"], "nested": [{"k": 1}]}])
+        );
+    }
+
+    #[test]
+    fn record_with_message_is_one_document_outside_ascii() {
+        let r = Record::new().field("name", "vision");
+        let ascii = Output::new(Format::Ascii)
+            .render_record_with_message("Team created.", &r)
+            .unwrap();
+        assert!(ascii.starts_with("Team created.\n+-"), "{ascii}");
+        let json = Output::new(Format::Json)
+            .render_record_with_message("Team created.", &r)
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&json).unwrap(),
+            json!({"name": "vision"})
+        );
+        let csv = Output::new(Format::Csv)
+            .render_record_with_message("Team created.", &r)
+            .unwrap();
+        assert_eq!(csv, "name\nvision\n");
     }
 
     #[test]

@@ -33,6 +33,17 @@ fn arca(config_dir: &Path) -> Command {
     cmd
 }
 
+/// A URL where nothing listens: `config set` then saves keys with a warning instead of
+/// checking them against whatever may run on the default port.
+fn dead_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("cannot run arca")
 }
@@ -99,6 +110,7 @@ fn entry(rows: &[(String, Value, String)], key: &str) -> (Value, String) {
 #[test]
 fn config_set_with_flags_then_current_shows_values_with_the_key_masked() {
     let dir = tempfile::tempdir().unwrap();
+    let url = dead_url();
     let out = run(arca(dir.path()).args([
         "config",
         "set",
@@ -111,7 +123,7 @@ fn config_set_with_flags_then_current_shows_values_with_the_key_masked() {
         "--format_type",
         "csv",
         "--url",
-        "http://127.0.0.1:5999",
+        &url,
     ]));
     assert_success(&out);
     let path = config_file(dir.path());
@@ -146,10 +158,7 @@ fn config_set_with_flags_then_current_shows_values_with_the_key_masked() {
     assert_eq!(entry(&rows, "org"), ("acme".into(), "file".into()));
     assert_eq!(entry(&rows, "team"), ("vision".into(), "file".into()));
     assert_eq!(entry(&rows, "format_type"), ("json".into(), "flag".into()));
-    assert_eq!(
-        entry(&rows, "url"),
-        ("http://127.0.0.1:5999".into(), "file".into())
-    );
+    assert_eq!(entry(&rows, "url"), (url.clone().into(), "file".into()));
     assert_eq!(entry(&rows, "ca_file"), (Value::Null, "default".into()));
     assert_eq!(
         entry(&rows, "config_file"),
@@ -170,7 +179,9 @@ fn config_set_with_flags_then_current_shows_values_with_the_key_masked() {
 fn config_set_reads_four_lines_from_piped_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_with_stdin(
-        arca(dir.path()).args(["config", "set"]),
+        arca(dir.path())
+            .env("ARCA_URL", dead_url())
+            .args(["config", "set"]),
         "key-from-stdin-9999\njson\nacme\nno-team\n",
     );
     assert_success(&out);
@@ -205,7 +216,8 @@ fn config_set_reads_four_lines_from_piped_stdin() {
 fn config_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    assert_success(&run(arca(dir.path()).args([
+    let url = dead_url();
+    assert_success(&run(arca(dir.path()).env("ARCA_URL", &url).args([
         "config",
         "set",
         "--api-key",
@@ -216,9 +228,9 @@ fn config_file_is_private() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(path.parent().unwrap()), 0o700);
     // A second save replaces the file and keeps the mode.
-    assert_success(&run(
-        arca(dir.path()).args(["config", "set", "--org", "acme"])
-    ));
+    assert_success(&run(arca(dir.path())
+        .env("ARCA_URL", &url)
+        .args(["config", "set", "--org", "acme"])));
     assert_eq!(mode(&path), 0o600);
     let text = std::fs::read_to_string(&path).unwrap();
     let parsed: toml::Value = text.parse().unwrap();

@@ -172,7 +172,11 @@ impl ArcaClient {
         }
     }
 
-    async fn send_for_json<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
+    /// Sends `request` (see [`ArcaClient::send`]) and decodes the JSON answer.
+    pub(crate) async fn send_for_json<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<T> {
         let response = self.send(request).await?;
         let url = response.url().to_string();
         let body = response

@@ -10,6 +10,10 @@
 //!   (with fallbacks for `detail`, `message` and the OCI `errors` shape) and become
 //!   [`ClientError::Api`].
 //!
+//! The typed API lives in [`api`] (orgs and teams, users and roles, keys); its types are
+//! re-exported here. Secrets of new or rotated keys come back as [`KeySecret`], whose `Debug`
+//! output is redacted.
+//!
 //! The client holds no process-global state and never prints: callers that want a trace of
 //! each HTTP exchange pass a hook to [`ArcaClientBuilder::on_request`]. The API key never
 //! appears in `Debug` output or in errors.
@@ -31,6 +35,14 @@
 //! let health = client.health().await?;
 //! assert!(health.is_ok());
 //!
+//! // Typed methods cover orgs, teams, users, roles and keys (see the `api` module).
+//! for team in client.list_teams("acme").await? {
+//!     println!("{}: {}", team.name, team.description.unwrap_or_default());
+//! }
+//! client
+//!     .add_roles("acme", Some("vision"), "jsmith@example.com", &["REGISTRY_USER"])
+//!     .await?;
+//!
 //! // Untyped or not-yet-typed endpoints go through the generic helpers.
 //! let orgs: Value = client
 //!     .get_json(Endpoint::new("/v2/orgs").query("page-size", 500))
@@ -47,12 +59,19 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 mod builder;
 mod client;
 mod endpoint;
 mod error;
 mod types;
 
+pub use api::keys::{
+    ApiKey, CreatedKey, KeyEntity, KeyListing, KeySecret, PersonalKeyRequest, ServiceKeyRequest,
+};
+pub use api::orgs::{Org, Team};
+pub use api::users::{OrgRef, RoleAssignment, TeamRef, User};
+pub use api::PaginationInfo;
 pub use builder::{parse_base_url, ArcaClientBuilder};
 pub use client::{
     ArcaClient, RequestEvent, Result, DEFAULT_CONNECT_TIMEOUT, DEFAULT_USER_AGENT, ORG_HEADER,

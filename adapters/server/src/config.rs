@@ -25,6 +25,11 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Directory of the embedded default storage (SQLite database, blobs, TLS material).
     pub data_dir: PathBuf,
+    /// Metadata store: `postgres://…` for PostgreSQL; absent = SQLite in the data dir.
+    pub metadata: Option<String>,
+    /// Blob store: `s3://bucket/prefix` (endpoint, region and credentials from the AWS_*
+    /// environment variables); absent = files in the data dir.
+    pub blobs: Option<String>,
     /// The URL clients use to reach the server (for token realms and links); derived from
     /// `listen` when absent.
     pub public_url: Option<String>,
@@ -45,6 +50,8 @@ impl Default for ServeConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
             data_dir: PathBuf::from("./arca-data"),
+            metadata: None,
+            blobs: None,
             public_url: None,
             tls_cert: None,
             tls_key: None,
@@ -66,6 +73,14 @@ pub struct ServeFlags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// Metadata store URL: postgres://user:password@host/db [default: SQLite in the data dir].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+    /// Blob store URL: s3://bucket/prefix [default: files in the data dir].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<String>,
     /// Public base URL, e.g. https://registry.example.com.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

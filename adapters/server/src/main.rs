@@ -10,9 +10,12 @@ mod tls;
 use anyhow::{Context, Result};
 use app::AppState;
 use arca_core::names::{Email, OrgId};
+use arca_core::ports::{BlobStore, MetadataStore};
 use arca_core::service::BootstrapRequest;
 use arca_core::Arca;
 use arca_storage::fs::FsBlobStore;
+use arca_storage::postgres::PostgresMetadataStore;
+use arca_storage::s3::S3BlobStore;
 use arca_storage::sqlite::SqliteMetadataStore;
 use arca_storage::system::{OsRandom, SystemClock};
 use clap::{Parser, Subcommand};
@@ -48,6 +51,12 @@ struct BootstrapArgs {
     /// Data directory of the embedded storage.
     #[arg(long, env = "ARCA_DATA_DIR", default_value = "./arca-data")]
     data_dir: PathBuf,
+    /// Metadata store URL (postgres://…); default SQLite in the data dir.
+    #[arg(long, env = "ARCA_METADATA")]
+    metadata: Option<String>,
+    /// Blob store URL (s3://bucket/prefix); default files in the data dir.
+    #[arg(long, env = "ARCA_BLOBS")]
+    blobs: Option<String>,
     /// The org's identifier (lowercase).
     #[arg(long)]
     org: String,
@@ -74,18 +83,47 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-async fn open_arca(data_dir: &Path) -> Result<Arca> {
+/// Opens the stores: PostgreSQL and/or S3 when their URLs are given, else the embedded
+/// default (SQLite and files in the data dir).
+async fn open_arca(data_dir: &Path, metadata: Option<&str>, blobs: Option<&str>) -> Result<Arca> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("create data dir {}", data_dir.display()))?;
-    let meta = SqliteMetadataStore::open(&data_dir.join("arca.db"))
+    let meta: Arc<dyn MetadataStore> = match metadata {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(
+                PostgresMetadataStore::connect(url)
+                    .await
+                    .context("connect to PostgreSQL")?,
+            )
+        }
+        Some(other) => anyhow::bail!(
+            "unsupported metadata store URL (expected postgres://…): {}",
+            other.split('@').next_back().unwrap_or("")
+        ),
+        None => Arc::new(
+            SqliteMetadataStore::open(&data_dir.join("arca.db"))
+                .await
+                .context("open metadata store")?,
+        ),
+    };
+    let blob_store: Arc<dyn BlobStore> = match blobs {
+        Some(url) if url.starts_with("s3://") => {
+            Arc::new(S3BlobStore::from_url(url).context("configure S3 blob store")?)
+        }
+        Some(other) => anyhow::bail!("unsupported blob store URL (expected s3://…): {other}"),
+        None => Arc::new(
+            FsBlobStore::open(data_dir.join("storage"))
+                .await
+                .context("open blob store")?,
+        ),
+    };
+    blob_store
+        .ping()
         .await
-        .context("open metadata store")?;
-    let blobs = FsBlobStore::open(data_dir.join("storage"))
-        .await
-        .context("open blob store")?;
+        .context("blob store does not answer")?;
     Ok(Arca::new(
-        Arc::new(meta),
-        Arc::new(blobs),
+        meta,
+        blob_store,
         Arc::new(SystemClock),
         Arc::new(OsRandom),
     ))
@@ -110,7 +148,12 @@ fn main() -> std::process::ExitCode {
 async fn bootstrap(args: BootstrapArgs) -> Result<()> {
     let org = OrgId::new(args.org.clone()).context("invalid --org")?;
     let email = Email::normalize(&args.owner_email).context("invalid --owner-email")?;
-    let arca = open_arca(&args.data_dir).await?;
+    let arca = open_arca(
+        &args.data_dir,
+        args.metadata.as_deref(),
+        args.blobs.as_deref(),
+    )
+    .await?;
     let out = arca
         .bootstrap(BootstrapRequest {
             org,
@@ -145,7 +188,12 @@ fn serve(flags: ServeFlags) -> Result<()> {
 }
 
 async fn run(config: ServeConfig) -> Result<()> {
-    let arca = open_arca(&config.data_dir).await?;
+    let arca = open_arca(
+        &config.data_dir,
+        config.metadata.as_deref(),
+        config.blobs.as_deref(),
+    )
+    .await?;
     let base = config.base_url();
     let tls = if config.tls_self_signed {
         let mut hosts = Vec::new();

@@ -47,6 +47,16 @@ struct Changes {
 }
 
 impl Changes {
+    /// Whether these changes touch what decides if the saved key works: the key, the org,
+    /// the team, the server URL or the CA file (not the output format).
+    fn affects_access(&self) -> bool {
+        self.api_key != Change::Keep
+            || self.org != Change::Keep
+            || self.team != Change::Keep
+            || self.url != Change::Keep
+            || self.ca_file != Change::Keep
+    }
+
     fn apply(self, file: &mut ConfigFile) {
         apply_change(&mut file.api_key, self.api_key);
         let format = match self.format_type {
@@ -243,12 +253,20 @@ pub async fn set(ctx: &Context<'_>, args: &ConfigSetArgs) -> Result<()> {
         let answers = read_answer_lines(io::stdin().lock()).context("cannot read stdin")?;
         changes_from_answers(&answers)?
     };
+    let check = changes.affects_access();
     changes.apply(&mut file);
 
     // The saved file on its own (no flags, no environment) must make a valid configuration.
-    let _saved = cfg::resolve(&GlobalArgs::default(), &|_| None, &file, &ctx.config_path)?;
-    // Checking the key and org/team against the server (GET /v2/users/me) goes here, before
-    // saving: `ctx.client(&_saved)?.get_json::<…>("/v2/users/me").await?;`
+    let saved = cfg::resolve(&GlobalArgs::default(), &|_| None, &file, &ctx.config_path)?;
+    if check {
+        // The key and org being saved, against the server the other commands would use
+        // (a URL or CA file from the environment counts, as it will when they run).
+        let mut target = ctx.settings_with(&file).unwrap_or_else(|_| saved.clone());
+        target.api_key = saved.api_key.clone();
+        target.org = saved.org.clone();
+        target.team = saved.team.clone();
+        super::config_check::check_key(ctx, &target).await?;
+    }
 
     cfg::save(&ctx.config_path, &file)?;
     let format = cfg::lenient_format(ctx.global, ctx.env, &file);

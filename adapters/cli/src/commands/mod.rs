@@ -2,12 +2,20 @@
 //! client calls and hands the result to [`crate::output::Output`].
 
 pub mod config;
+mod config_check;
+mod confirm;
 pub mod health;
+pub mod key;
+pub mod org;
+mod people;
+mod render;
+pub mod team;
+pub mod user;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use arca_client::{ArcaClient, RequestEvent};
+use anyhow::{anyhow, Result};
+use arca_client::{ArcaClient, ArcaClientBuilder, RequestEvent};
 
 use crate::cli::GlobalArgs;
 use crate::config::{self as cfg, ConfigFile, EnvLookup, Settings};
@@ -54,8 +62,20 @@ impl<'a> Context<'a> {
     }
 
     /// A client for the server and credentials of `settings`; with `--debug`, each HTTP
-    /// exchange is logged to stderr (method, URL, status; never headers).
+    /// exchange is logged to stderr (method, URL, status; never headers or bodies).
     pub fn client(&self, settings: &Settings) -> Result<ArcaClient> {
+        Ok(self.client_builder(settings).build()?)
+    }
+
+    /// The effective settings and a client for them.
+    pub fn connect(&self) -> Result<(Settings, ArcaClient)> {
+        let settings = self.settings()?;
+        let client = self.client(&settings)?;
+        Ok((settings, client))
+    }
+
+    /// The builder behind [`Context::client`], for callers that change a setting first.
+    pub fn client_builder(&self, settings: &Settings) -> ArcaClientBuilder {
         let mut builder = ArcaClient::builder(settings.url())
             .api_key(settings.api_key.value.clone())
             .org(settings.org().map(str::to_string))
@@ -65,8 +85,28 @@ impl<'a> Context<'a> {
         if self.global.debug {
             builder = builder.on_request(log_request);
         }
-        Ok(builder.build()?)
+        builder
     }
+}
+
+/// The org a command works in, or a usage error (exit 1) saying how to set one.
+pub fn require_org(settings: &Settings) -> Result<&str> {
+    settings.org().ok_or_else(|| {
+        anyhow!(
+            "no org is set: pass --org <org>, set {}, or save one with `arca config set --org <org>`",
+            cfg::ENV_ORG
+        )
+    })
+}
+
+/// The team a command works in, or a usage error (exit 1) saying how to set one.
+pub fn require_team(settings: &Settings) -> Result<&str> {
+    settings.team().ok_or_else(|| {
+        anyhow!(
+            "no team is set: pass --team <team>, set {}, or save one with `arca config set --team <team>`",
+            cfg::ENV_TEAM
+        )
+    })
 }
 
 fn log_request(event: &RequestEvent) {
