@@ -161,6 +161,14 @@ impl Arca {
         p: &Principal,
         req: PersonalKeyRequest,
     ) -> Result<CreatedKey, CoreError> {
+        crate::service::retry_conflicts(|| self.create_personal_key_once(p, req.clone())).await
+    }
+
+    async fn create_personal_key_once(
+        &self,
+        p: &Principal,
+        req: PersonalKeyRequest,
+    ) -> Result<CreatedKey, CoreError> {
         let k = user_principal(p)?;
         check_name(&req.name)?;
         let all_roles: Vec<_> = {
@@ -205,6 +213,14 @@ impl Arca {
         p: &Principal,
         req: ServiceKeyRequest,
     ) -> Result<CreatedKey, CoreError> {
+        crate::service::retry_conflicts(|| self.create_service_key_once(p, req.clone())).await
+    }
+
+    async fn create_service_key_once(
+        &self,
+        p: &Principal,
+        req: ServiceKeyRequest,
+    ) -> Result<CreatedKey, CoreError> {
         let k = match p {
             Principal::Key(k) => k,
             Principal::Anonymous => {
@@ -245,6 +261,10 @@ impl Arca {
 
     /// Generates the caller's legacy key, revoking the previous one at once (R-KEY-3).
     pub async fn generate_legacy_key(&self, p: &Principal) -> Result<CreatedKey, CoreError> {
+        crate::service::retry_conflicts(|| self.generate_legacy_key_once(p)).await
+    }
+
+    async fn generate_legacy_key_once(&self, p: &Principal) -> Result<CreatedKey, CoreError> {
         let k = user_principal(p)?;
         let (mut key, secret) = self.blank_key(KeyKind::Legacy, k, "legacy".into());
         key.services = KeyService::ALL.to_vec();

@@ -64,6 +64,29 @@ impl std::fmt::Debug for BootstrapOutcome {
     }
 }
 
+/// How often a use case is retried when a serializable transaction conflicts.
+pub const MAX_CONFLICT_RETRIES: usize = 64;
+
+/// Runs `attempt` again while it fails with [`StoreError::Conflict`] (a serializable
+/// transaction lost a race; nothing of it was applied), up to [`MAX_CONFLICT_RETRIES`] times.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, CoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CoreError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(CoreError::Store(crate::ports::StoreError::Conflict(_)))
+                if tries + 1 < MAX_CONFLICT_RETRIES =>
+            {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Name of the setting holding the server's token-signing secret.
 pub const SIGNING_SECRET_SETTING: &str = "token_signing_secret";
 

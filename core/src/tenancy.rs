@@ -149,6 +149,19 @@ impl Arca {
         name: TeamName,
         description: String,
     ) -> Result<Team, CoreError> {
+        crate::service::retry_conflicts(|| {
+            self.create_team_once(p, org, name.clone(), description.clone())
+        })
+        .await
+    }
+
+    async fn create_team_once(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        name: TeamName,
+        description: String,
+    ) -> Result<Team, CoreError> {
         require(
             decide(
                 p,
@@ -283,6 +296,21 @@ impl Arca {
         display_name: Option<String>,
         roles: &[Role],
     ) -> Result<AddedMember, CoreError> {
+        crate::service::retry_conflicts(|| {
+            self.add_member_once(p, org, team, email, display_name.clone(), roles)
+        })
+        .await
+    }
+
+    async fn add_member_once(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        email: &Email,
+        display_name: Option<String>,
+        roles: &[Role],
+    ) -> Result<AddedMember, CoreError> {
         let k = key_principal(p)?;
         let target = people_target(org, team);
         let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
@@ -369,6 +397,20 @@ impl Arca {
     /// Replaces a member's roles in an org or team. The caller must be allowed to grant every
     /// role added or removed (R-TEN-5); the org keeps at least one owner.
     pub async fn update_member_roles(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        user_id: i64,
+        roles: &[Role],
+    ) -> Result<Member, CoreError> {
+        crate::service::retry_conflicts(|| {
+            self.update_member_roles_once(p, org, team, user_id.clone(), roles)
+        })
+        .await
+    }
+
+    async fn update_member_roles_once(
         &self,
         p: &Principal,
         org: &OrgId,
@@ -465,6 +507,17 @@ impl Arca {
     /// Removes a member from a team, or from the org with all its teams. When the user is left
     /// with no role in the org, every key of theirs in the org is deleted at once (R-TEN-8).
     pub async fn remove_member(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        user_id: i64,
+    ) -> Result<(), CoreError> {
+        crate::service::retry_conflicts(|| self.remove_member_once(p, org, team, user_id.clone()))
+            .await
+    }
+
+    async fn remove_member_once(
         &self,
         p: &Principal,
         org: &OrgId,

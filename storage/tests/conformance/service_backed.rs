@@ -415,3 +415,62 @@ async fn s3_complete_refuses_a_part_replaced_after_it_was_recorded() {
     })
     .await;
 }
+
+/// R-KEY-1 under real concurrency on PostgreSQL, through the core use case: 32 concurrent
+/// requests for a personal key, with 1 of the 8 allowed already taken by the bootstrap key:
+/// exactly 7 succeed, every other one is refused for the limit (never a conflict error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_key_creation_respects_the_limit() {
+    use arca_core::keys::PersonalKeyRequest;
+    use arca_core::service::BootstrapRequest;
+    use arca_core::{Arca, CoreError};
+    let schemas = PgSchemas::new().await;
+    schemas
+        .run(async {
+            let store = schemas.fresh_store().await;
+            let arca = Arca::new(
+                Arc::new(store),
+                Arc::new(arca_storage::memory::MemoryBlobStore::new()),
+                Arc::new(arca_storage::system::SystemClock),
+                Arc::new(arca_storage::system::OsRandom),
+            );
+            let boot = arca
+                .bootstrap(BootstrapRequest {
+                    org: arca_core::names::OrgId::new("acme").expect("org"),
+                    display_name: None,
+                    owner_email: arca_core::names::Email::new("o@acme.io").expect("email"),
+                })
+                .await
+                .expect("bootstrap");
+            let p = arca
+                .authenticate_bearer(boot.secret.expose_secret())
+                .await
+                .expect("login");
+            let mut tasks = Vec::new();
+            for i in 0..32 {
+                let arca = arca.clone();
+                let p = p.clone();
+                tasks.push(tokio::spawn(async move {
+                    arca.create_personal_key(
+                        &p,
+                        PersonalKeyRequest {
+                            name: format!("k{i}"),
+                            expiry: arca_auth::ExpiryChoice::Never,
+                            services: vec![],
+                        },
+                    )
+                    .await
+                }));
+            }
+            let mut ok = 0;
+            for t in tasks {
+                match t.await.expect("task") {
+                    Ok(_) => ok += 1,
+                    Err(CoreError::LimitReached(_)) => {}
+                    Err(other) => panic!("unexpected error under concurrency: {other}"),
+                }
+            }
+            assert_eq!(ok, 7, "exactly the allowed number of keys may be created");
+        })
+        .await;
+}
