@@ -405,7 +405,7 @@ impl Arca {
         roles: &[Role],
     ) -> Result<Member, CoreError> {
         crate::service::retry_conflicts(|| {
-            self.update_member_roles_once(p, org, team, user_id.clone(), roles)
+            self.update_member_roles_once(p, org, team, user_id, roles)
         })
         .await
     }
@@ -513,7 +513,7 @@ impl Arca {
         team: Option<&TeamName>,
         user_id: i64,
     ) -> Result<(), CoreError> {
-        crate::service::retry_conflicts(|| self.remove_member_once(p, org, team, user_id.clone()))
+        crate::service::retry_conflicts(|| self.remove_member_once(p, org, team, user_id))
             .await
     }
 
