@@ -186,8 +186,22 @@ fn can_see(p: &KeyPrincipal, roles: &[Role], target: &Target<'_>) -> bool {
     }
 }
 
+/// People actions that exist only at org level (R-TEN-2: only org owners and org-level user
+/// admins create or delete teams; service keys belong to the org): asked about a team, they
+/// are decided on the team's org.
+const ORG_LEVEL_ONLY: &[PeopleAction] = &[
+    PeopleAction::CreateTeams,
+    PeopleAction::DeleteTeams,
+    PeopleAction::ManageServiceKeys,
+];
+
 /// Decides whether `principal` may do `action` on `target`.
 pub fn decide(principal: &Principal, action: Action, target: &Target<'_>) -> Decision {
+    if let (Target::Team(org, _), Action::People(a)) = (target, action) {
+        if ORG_LEVEL_ONLY.contains(&a) {
+            return decide(principal, action, &Target::Org(org));
+        }
+    }
     let p = match principal {
         Principal::Anonymous => return Decision::Unauthenticated,
         Principal::Key(p) => p,

@@ -37,10 +37,33 @@ pub enum CoreError {
     /// The blob store failed.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// A registry (OCI Distribution) error with its specification code and status.
+    #[error("{}", registry_message(.0))]
+    Registry(arca_oci::ApiError),
+}
+
+fn registry_message(e: &arca_oci::ApiError) -> String {
+    e.body()
+        .errors
+        .first()
+        .map(|i| i.message.clone())
+        .unwrap_or_else(|| "registry error".into())
+}
+
+impl CoreError {
+    /// A registry error with `code` and `message`.
+    pub fn registry(code: arca_oci::ErrorCode, message: impl Into<String>) -> Self {
+        CoreError::Registry(arca_oci::ApiError::new(code, message))
+    }
 }
 
 impl From<arca_auth::AuthError> for CoreError {
     fn from(e: arca_auth::AuthError) -> Self {
-        CoreError::Invalid(e.to_string())
+        match e {
+            arca_auth::AuthError::TooManyOrgOwners { .. }
+            | arca_auth::AuthError::TooManyKeys { .. } => CoreError::LimitReached(e.to_string()),
+            arca_auth::AuthError::CannotGrant { .. } => CoreError::Forbidden(e.to_string()),
+            other => CoreError::Invalid(other.to_string()),
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod names;
 pub mod ports;
 pub mod quota;
+pub mod registry;
 pub mod service;
 pub mod tenancy;
 

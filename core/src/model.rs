@@ -200,3 +200,116 @@ pub struct UploadPart {
     /// The blob store's receipt for the part (ETag or similar).
     pub etag: String,
 }
+
+/// Descriptive metadata of a container repository (R-OCI-4), as the NGC repository page shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoMetadata {
+    /// One-line description.
+    #[serde(default)]
+    pub short_description: String,
+    /// Overview, in Markdown.
+    #[serde(default)]
+    pub description: String,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Logo URL.
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// Publisher.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Built by.
+    #[serde(default)]
+    pub built_by: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// A container repository: `org/name` or `org/team/name` (R-TEN-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    /// Numeric id.
+    pub id: i64,
+    /// Owning org.
+    pub org: OrgId,
+    /// Owning team, if any.
+    pub team: Option<TeamName>,
+    /// Name within the org or team.
+    pub name: crate::names::ArtifactName,
+    /// Whether anonymous callers may pull (R-OCI-5).
+    pub public: bool,
+    /// Descriptive metadata.
+    pub metadata: RepoMetadata,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change (push, tag move, metadata edit).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Repository {
+    /// The repository's full name, as in image references.
+    pub fn path(&self) -> String {
+        match &self.team {
+            Some(t) => format!("{}/{}/{}", self.org, t, self.name),
+            None => format!("{}/{}", self.org, self.name),
+        }
+    }
+}
+
+/// Fields of a repository to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRepository {
+    /// Owning org.
+    pub org: OrgId,
+    /// Owning team.
+    pub team: Option<TeamName>,
+    /// Name.
+    pub name: crate::names::ArtifactName,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A manifest stored in a repository. Its bytes live in the blob store under `digest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestRecord {
+    /// The repository.
+    pub repo_id: i64,
+    /// Digest of the manifest bytes.
+    pub digest: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size of the manifest bytes.
+    pub size: u64,
+    /// Artifact type (referrers API).
+    pub artifact_type: Option<String>,
+    /// Digest of the subject manifest, if any (referrers API).
+    pub subject: Option<String>,
+    /// Digests of the blobs it references (config and layers).
+    pub blobs: Vec<String>,
+    /// Digests of the manifests it references (index children).
+    pub children: Vec<String>,
+    /// Sum of the referenced blobs' sizes.
+    pub blob_bytes: u64,
+    /// Annotations, as a JSON object.
+    pub annotations: String,
+    /// Multi-arch rows for an index, as JSON.
+    pub platforms: String,
+    /// When it was pushed.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A tag: a movable name for a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRecord {
+    /// The repository.
+    pub repo_id: i64,
+    /// Tag name.
+    pub name: String,
+    /// Manifest digest.
+    pub digest: String,
+    /// When the tag last moved.
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,11 +1,11 @@
 //! Ports: the traits through which the domain reaches storage, time and randomness.
 //!
-//! Adapters live in `arca-storage` (memory, SQLite, filesystem, later PostgreSQL and S3); every
+//! Adapters live in `arca-storage` (memory, SQLite, filesystem, PostgreSQL, S3); every
 //! adapter passes the same conformance suite (`arca_storage::conformance`).
 
 use crate::model::{
-    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
-    User,
+    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, Repository,
+    RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
 };
 use crate::names::{Email, OrgId, TeamName};
 use arca_oci::Digest;
@@ -147,6 +147,74 @@ pub trait MetadataTx: Send {
     /// Reads a blob record.
     async fn get_blob(&mut self, digest: &str) -> Result<Option<BlobRecord>, StoreError>;
 
+    // ---- container repositories ----
+    /// Creates a repository; `AlreadyExists` if the path is taken.
+    async fn insert_repo(&mut self, repo: &NewRepository) -> Result<Repository, StoreError>;
+    /// Reads a repository by path.
+    async fn get_repo(
+        &mut self,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Repository>, StoreError>;
+    /// Every repository of an org (org level and teams), ordered by path.
+    async fn list_repos(&mut self, org: &OrgId) -> Result<Vec<Repository>, StoreError>;
+    /// Replaces a repository's public flag, metadata and `updated_at`; `NotFound` if absent.
+    async fn update_repo(&mut self, repo: &Repository) -> Result<(), StoreError>;
+    /// Deletes a repository with its manifests, tags and blob links; `NotFound` if absent.
+    async fn delete_repo(&mut self, repo_id: i64) -> Result<(), StoreError>;
+    /// Makes a blob part of a repository (idempotent).
+    async fn link_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+    /// Whether a blob is part of a repository.
+    async fn blob_linked(&mut self, repo_id: i64, digest: &str) -> Result<bool, StoreError>;
+    /// Removes a blob from a repository; `NotFound` if it was not linked.
+    async fn unlink_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+    /// Stores a manifest record (idempotent: an existing record with that digest is kept).
+    async fn put_manifest(&mut self, manifest: &ManifestRecord) -> Result<(), StoreError>;
+    /// Reads a manifest record.
+    async fn get_manifest(
+        &mut self,
+        repo_id: i64,
+        digest: &str,
+    ) -> Result<Option<ManifestRecord>, StoreError>;
+    /// Every manifest of a repository, newest first.
+    async fn list_manifests(&mut self, repo_id: i64) -> Result<Vec<ManifestRecord>, StoreError>;
+    /// Deletes a manifest and every tag pointing at it; `NotFound` if absent.
+    async fn delete_manifest(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+    /// Manifests of a repository whose subject is `subject`, oldest first.
+    async fn referrers(
+        &mut self,
+        repo_id: i64,
+        subject: &str,
+    ) -> Result<Vec<ManifestRecord>, StoreError>;
+    /// Points a tag at a manifest (creates or moves it).
+    async fn put_tag(&mut self, tag: &TagRecord) -> Result<(), StoreError>;
+    /// Reads a tag.
+    async fn get_tag(&mut self, repo_id: i64, name: &str) -> Result<Option<TagRecord>, StoreError>;
+    /// Tags of a repository ordered by name (byte order), after `last` if given, at most
+    /// `limit` if given.
+    async fn list_tags(
+        &mut self,
+        repo_id: i64,
+        last: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<TagRecord>, StoreError>;
+    /// Deletes a tag only; `NotFound` if absent.
+    async fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError>;
+
+    // ---- usage (R-QUO-2: a blob counts once per org and ledger) ----
+    /// Counts a blob against an org's ledger (`images` or `models`) if not yet counted;
+    /// returns whether it was newly counted.
+    async fn add_usage(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<bool, StoreError>;
+    /// Bytes counted against an org's ledger.
+    async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError>;
+
     // ---- upload sessions ----
     /// Creates an upload session.
     async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError>;
@@ -173,6 +241,12 @@ pub trait MetadataTx: Send {
 
 /// A stream of bytes, as bodies travel between the server and the blob store.
 pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// A one-chunk [`ByteStream`].
+pub fn once_stream(b: Bytes) -> ByteStream {
+    use futures::StreamExt;
+    futures::stream::once(async move { Ok(b) }).boxed()
+}
 
 /// Errors of the blob store.
 #[derive(Debug, thiserror::Error)]

@@ -228,6 +228,17 @@ impl Arca {
         )?;
         let mut tx = self.meta.begin().await?;
         team_or_404(tx.as_mut(), org, name).await?;
+        let repos = tx
+            .list_repos(org)
+            .await?
+            .into_iter()
+            .filter(|r| r.team.as_ref() == Some(name))
+            .count();
+        if repos > 0 {
+            return Err(CoreError::Invalid(format!(
+                "team {org}/{name} still holds {repos} container repositories; remove them first"
+            )));
+        }
         tx.delete_team(org, name).await?;
         tx.commit().await?;
         Ok(())
@@ -513,8 +524,7 @@ impl Arca {
         team: Option<&TeamName>,
         user_id: i64,
     ) -> Result<(), CoreError> {
-        crate::service::retry_conflicts(|| self.remove_member_once(p, org, team, user_id))
-            .await
+        crate::service::retry_conflicts(|| self.remove_member_once(p, org, team, user_id)).await
     }
 
     async fn remove_member_once(

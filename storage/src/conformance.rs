@@ -7,6 +7,8 @@
 
 mod blob;
 mod metadata;
+mod registry;
 
 pub use blob::*;
 pub use metadata::*;
+pub use registry::*;

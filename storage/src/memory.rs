@@ -6,8 +6,8 @@
 
 use crate::blob_common::{hash_stream, once, slice_range, verify, HashedBytes};
 use arca_core::model::{
-    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
-    User,
+    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, Repository,
+    RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{
@@ -36,6 +36,11 @@ struct State {
     blobs: BTreeMap<String, BlobRecord>,
     uploads: BTreeMap<Uuid, UploadSession>,
     parts: BTreeMap<(Uuid, u32), UploadPart>,
+    repos: BTreeMap<i64, Repository>,
+    repo_blobs: BTreeSet<(i64, String)>,
+    manifests: BTreeMap<(i64, String), ManifestRecord>,
+    tags: BTreeMap<(i64, String), TagRecord>,
+    usage: BTreeMap<(String, String, String), u64>,
 }
 
 impl State {
@@ -421,6 +426,243 @@ impl MetadataTx for MemoryTx {
 
     async fn get_blob(&mut self, digest: &str) -> Result<Option<BlobRecord>, StoreError> {
         Ok(self.work.blobs.get(digest).cloned())
+    }
+
+    async fn insert_repo(&mut self, repo: &NewRepository) -> Result<Repository, StoreError> {
+        let s = self.writable()?;
+        if s.repos
+            .values()
+            .any(|r| r.org == repo.org && r.team == repo.team && r.name == repo.name)
+        {
+            return Err(StoreError::AlreadyExists(format!(
+                "repository {}",
+                repo.name
+            )));
+        }
+        if !s.orgs.contains_key(repo.org.as_str()) {
+            return Err(StoreError::NotFound(format!("org {}", repo.org)));
+        }
+        let record = Repository {
+            id: s.next_id(),
+            org: repo.org.clone(),
+            team: repo.team.clone(),
+            name: repo.name.clone(),
+            public: false,
+            metadata: Default::default(),
+            created_at: repo.created_at,
+            updated_at: repo.created_at,
+        };
+        s.repos.insert(record.id, record.clone());
+        Ok(record)
+    }
+
+    async fn get_repo(
+        &mut self,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Repository>, StoreError> {
+        Ok(self
+            .work
+            .repos
+            .values()
+            .find(|r| &r.org == org && r.team.as_ref() == team && r.name.as_str() == name)
+            .cloned())
+    }
+
+    async fn list_repos(&mut self, org: &OrgId) -> Result<Vec<Repository>, StoreError> {
+        let mut v: Vec<Repository> = self
+            .work
+            .repos
+            .values()
+            .filter(|r| &r.org == org)
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| r.path());
+        Ok(v)
+    }
+
+    async fn update_repo(&mut self, repo: &Repository) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        let r = s
+            .repos
+            .get_mut(&repo.id)
+            .ok_or_else(|| StoreError::NotFound(format!("repository {}", repo.id)))?;
+        r.public = repo.public;
+        r.metadata = repo.metadata.clone();
+        r.updated_at = repo.updated_at;
+        Ok(())
+    }
+
+    async fn delete_repo(&mut self, repo_id: i64) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        s.repos
+            .remove(&repo_id)
+            .ok_or_else(|| StoreError::NotFound(format!("repository {repo_id}")))?;
+        s.repo_blobs.retain(|(r, _)| *r != repo_id);
+        s.manifests.retain(|(r, _), _| *r != repo_id);
+        s.tags.retain(|(r, _), _| *r != repo_id);
+        Ok(())
+    }
+
+    async fn link_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if !s.repos.contains_key(&repo_id) {
+            return Err(StoreError::NotFound(format!("repository {repo_id}")));
+        }
+        s.repo_blobs.insert((repo_id, digest.to_string()));
+        Ok(())
+    }
+
+    async fn blob_linked(&mut self, repo_id: i64, digest: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .work
+            .repo_blobs
+            .contains(&(repo_id, digest.to_string())))
+    }
+
+    async fn unlink_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if s.repo_blobs.remove(&(repo_id, digest.to_string())) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("blob {digest}")))
+        }
+    }
+
+    async fn put_manifest(&mut self, manifest: &ManifestRecord) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if !s.repos.contains_key(&manifest.repo_id) {
+            return Err(StoreError::NotFound(format!(
+                "repository {}",
+                manifest.repo_id
+            )));
+        }
+        s.manifests
+            .entry((manifest.repo_id, manifest.digest.clone()))
+            .or_insert_with(|| manifest.clone());
+        Ok(())
+    }
+
+    async fn get_manifest(
+        &mut self,
+        repo_id: i64,
+        digest: &str,
+    ) -> Result<Option<ManifestRecord>, StoreError> {
+        Ok(self
+            .work
+            .manifests
+            .get(&(repo_id, digest.to_string()))
+            .cloned())
+    }
+
+    async fn list_manifests(&mut self, repo_id: i64) -> Result<Vec<ManifestRecord>, StoreError> {
+        let mut v: Vec<ManifestRecord> = self
+            .work
+            .manifests
+            .values()
+            .filter(|m| m.repo_id == repo_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(a.digest.cmp(&b.digest))
+        });
+        Ok(v)
+    }
+
+    async fn delete_manifest(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        s.manifests
+            .remove(&(repo_id, digest.to_string()))
+            .ok_or_else(|| StoreError::NotFound(format!("manifest {digest}")))?;
+        s.tags
+            .retain(|(r, _), t| !(*r == repo_id && t.digest == digest));
+        Ok(())
+    }
+
+    async fn referrers(
+        &mut self,
+        repo_id: i64,
+        subject: &str,
+    ) -> Result<Vec<ManifestRecord>, StoreError> {
+        let mut v: Vec<ManifestRecord> = self
+            .work
+            .manifests
+            .values()
+            .filter(|m| m.repo_id == repo_id && m.subject.as_deref() == Some(subject))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.digest.cmp(&b.digest))
+        });
+        Ok(v)
+    }
+
+    async fn put_tag(&mut self, tag: &TagRecord) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if !s.manifests.contains_key(&(tag.repo_id, tag.digest.clone())) {
+            return Err(StoreError::NotFound(format!("manifest {}", tag.digest)));
+        }
+        s.tags.insert((tag.repo_id, tag.name.clone()), tag.clone());
+        Ok(())
+    }
+
+    async fn get_tag(&mut self, repo_id: i64, name: &str) -> Result<Option<TagRecord>, StoreError> {
+        Ok(self.work.tags.get(&(repo_id, name.to_string())).cloned())
+    }
+
+    async fn list_tags(
+        &mut self,
+        repo_id: i64,
+        last: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<TagRecord>, StoreError> {
+        Ok(self
+            .work
+            .tags
+            .range((repo_id, String::new())..)
+            .take_while(|((r, _), _)| *r == repo_id)
+            .filter(|((_, name), _)| last.map_or(true, |l| name.as_str() > l))
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|(_, t)| t.clone())
+            .collect())
+    }
+
+    async fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        s.tags
+            .remove(&(repo_id, name.to_string()))
+            .map(|_| ())
+            .ok_or_else(|| StoreError::NotFound(format!("tag {name}")))
+    }
+
+    async fn add_usage(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<bool, StoreError> {
+        let s = self.writable()?;
+        let k = (org.to_string(), ledger.to_string(), digest.to_string());
+        if s.usage.contains_key(&k) {
+            return Ok(false);
+        }
+        s.usage.insert(k, size);
+        Ok(true)
+    }
+
+    async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .work
+            .usage
+            .iter()
+            .filter(|((o, l, _), _)| o == org.as_str() && l == ledger)
+            .fold(0u64, |acc, (_, size)| acc.saturating_add(*size)))
     }
 
     async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError> {

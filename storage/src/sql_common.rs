@@ -206,3 +206,54 @@ pub(crate) fn owner_of(key: &ApiKey) -> String {
 pub(crate) fn owner_of_user(user_id: Option<i64>) -> String {
     user_id.map(|u| u.to_string()).unwrap_or_default()
 }
+
+/// The `team` column value: the team name, or `''` at org level.
+pub(crate) fn team_col(team: Option<&arca_core::names::TeamName>) -> &str {
+    team.map(|t| t.as_str()).unwrap_or("")
+}
+
+pub(crate) fn repo_row(r: &impl SqlRow) -> Result<arca_core::model::Repository, StoreError> {
+    let team = r.text("team")?;
+    Ok(arca_core::model::Repository {
+        id: r.int("id")?,
+        org: parse(&r.text("org")?, "org id")?,
+        team: if team.is_empty() {
+            None
+        } else {
+            Some(parse(&team, "team name")?)
+        },
+        name: parse(&r.text("name")?, "repository name")?,
+        public: r.flag("public")?,
+        metadata: from_json(&r.text("metadata")?)?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn manifest_row(
+    r: &impl SqlRow,
+) -> Result<arca_core::model::ManifestRecord, StoreError> {
+    Ok(arca_core::model::ManifestRecord {
+        repo_id: r.int("repo_id")?,
+        digest: r.text("digest")?,
+        media_type: r.text("media_type")?,
+        size: u64_of(r.int("size")?, "size")?,
+        artifact_type: r.opt_text("artifact_type")?,
+        subject: r.opt_text("subject")?,
+        blobs: from_json(&r.text("blobs")?)?,
+        children: from_json(&r.text("children")?)?,
+        blob_bytes: u64_of(r.int("blob_bytes")?, "blob bytes")?,
+        annotations: r.text("annotations")?,
+        platforms: r.text("platforms")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn tag_row(r: &impl SqlRow) -> Result<arca_core::model::TagRecord, StoreError> {
+    Ok(arca_core::model::TagRecord {
+        repo_id: r.int("repo_id")?,
+        name: r.text("name")?,
+        digest: r.text("digest")?,
+        updated_at: r.time("updated_at")?,
+    })
+}

@@ -7,13 +7,14 @@
 //! The schema lives in `migrations/sqlite/` and is applied at open.
 
 use crate::sql_common::{
-    blob_row, grant_row, i64_of, key_row, map_err, opt_ts, org_row, owner_of, parse, parse_opt_ts,
-    parse_ts, part_row, team_row, to_json, ts, upload_row, user_row, SqlRow,
+    blob_row, grant_row, i64_of, key_row, manifest_row, map_err, opt_ts, org_row, owner_of, parse,
+    parse_opt_ts, parse_ts, part_row, repo_row, tag_row, team_col, team_row, to_json, ts, u64_of,
+    upload_row, user_row, SqlRow,
 };
 use arca_auth::Role;
 use arca_core::model::{
-    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
-    User,
+    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata,
+    Repository, RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{MetadataStore, MetadataTx, StoreError};
@@ -585,6 +586,286 @@ impl MetadataTx for SqliteTx {
             blob_row,
         )
         .await
+    }
+
+    async fn insert_repo(&mut self, repo: &NewRepository) -> Result<Repository, StoreError> {
+        if self.get_org(&repo.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", repo.org)));
+        }
+        let what = format!("repository {}", repo.name);
+        self.exec(
+            sqlx::query("INSERT INTO repositories (org, team, name, public, metadata, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?)")
+                .bind(repo.org.as_str())
+                .bind(team_col(repo.team.as_ref()))
+                .bind(repo.name.as_str())
+                .bind(to_json(&RepoMetadata::default())?)
+                .bind(ts(repo.created_at))
+                .bind(ts(repo.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_repo(&repo.org, repo.team.as_ref(), repo.name.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted repository vanished".into()))
+    }
+
+    async fn get_repo(
+        &mut self,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Repository>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM repositories WHERE org = ? AND team = ? AND name = ?")
+                .bind(org.as_str())
+                .bind(team_col(team))
+                .bind(name),
+            "repository",
+            repo_row,
+        )
+        .await
+    }
+
+    async fn list_repos(&mut self, org: &OrgId) -> Result<Vec<Repository>, StoreError> {
+        let mut v = self
+            .fetch_all(
+                sqlx::query("SELECT * FROM repositories WHERE org = ?").bind(org.as_str()),
+                "repositories",
+                repo_row,
+            )
+            .await?;
+        v.sort_by_key(|r| r.path());
+        Ok(v)
+    }
+
+    async fn update_repo(&mut self, repo: &Repository) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query(
+                "UPDATE repositories SET public = ?, metadata = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(repo.public as i64)
+            .bind(to_json(&repo.metadata)?)
+            .bind(ts(repo.updated_at))
+            .bind(repo.id),
+            &format!("repository {}", repo.id),
+        )
+        .await
+    }
+
+    async fn delete_repo(&mut self, repo_id: i64) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM repositories WHERE id = ?").bind(repo_id),
+            &format!("repository {repo_id}"),
+        )
+        .await
+    }
+
+    async fn link_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO repo_blobs (repo_id, digest) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(repo_id)
+            .bind(digest),
+            &format!("repository {repo_id}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn blob_linked(&mut self, repo_id: i64, digest: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM repo_blobs WHERE repo_id = ? AND digest = ?")
+            .bind(repo_id)
+            .bind(digest)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| map_err(e, "blob link"))?;
+        Ok(row.is_some())
+    }
+
+    async fn unlink_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM repo_blobs WHERE repo_id = ? AND digest = ?")
+                .bind(repo_id)
+                .bind(digest),
+            &format!("blob {digest}"),
+        )
+        .await
+    }
+
+    async fn put_manifest(&mut self, m: &ManifestRecord) -> Result<(), StoreError> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO manifests (repo_id, digest, media_type, size, artifact_type, subject, blobs, children, blob_bytes, annotations, platforms, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_id, digest) DO NOTHING",
+            )
+            .bind(m.repo_id)
+            .bind(&m.digest)
+            .bind(&m.media_type)
+            .bind(i64_of(m.size, "size")?)
+            .bind(&m.artifact_type)
+            .bind(&m.subject)
+            .bind(to_json(&m.blobs)?)
+            .bind(to_json(&m.children)?)
+            .bind(i64_of(m.blob_bytes, "blob bytes")?)
+            .bind(&m.annotations)
+            .bind(&m.platforms)
+            .bind(ts(m.created_at)),
+            &format!("repository {}", m.repo_id),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_manifest(
+        &mut self,
+        repo_id: i64,
+        digest: &str,
+    ) -> Result<Option<ManifestRecord>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM manifests WHERE repo_id = ? AND digest = ?")
+                .bind(repo_id)
+                .bind(digest),
+            "manifest",
+            manifest_row,
+        )
+        .await
+    }
+
+    async fn list_manifests(&mut self, repo_id: i64) -> Result<Vec<ManifestRecord>, StoreError> {
+        self.fetch_all(
+            sqlx::query(
+                "SELECT * FROM manifests WHERE repo_id = ? ORDER BY created_at DESC, digest",
+            )
+            .bind(repo_id),
+            "manifests",
+            manifest_row,
+        )
+        .await
+    }
+
+    async fn delete_manifest(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM manifests WHERE repo_id = ? AND digest = ?")
+                .bind(repo_id)
+                .bind(digest),
+            &format!("manifest {digest}"),
+        )
+        .await?;
+        self.exec(
+            sqlx::query("DELETE FROM tags WHERE repo_id = ? AND digest = ?")
+                .bind(repo_id)
+                .bind(digest),
+            "tags",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn referrers(
+        &mut self,
+        repo_id: i64,
+        subject: &str,
+    ) -> Result<Vec<ManifestRecord>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM manifests WHERE repo_id = ? AND subject = ? ORDER BY created_at, digest")
+                .bind(repo_id)
+                .bind(subject),
+            "manifests",
+            manifest_row,
+        )
+        .await
+    }
+
+    async fn put_tag(&mut self, tag: &TagRecord) -> Result<(), StoreError> {
+        if self.get_manifest(tag.repo_id, &tag.digest).await?.is_none() {
+            return Err(StoreError::NotFound(format!("manifest {}", tag.digest)));
+        }
+        self.exec(
+            sqlx::query(
+                "INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (repo_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+            )
+            .bind(tag.repo_id)
+            .bind(&tag.name)
+            .bind(&tag.digest)
+            .bind(ts(tag.updated_at)),
+            &format!("tag {}", tag.name),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_tag(&mut self, repo_id: i64, name: &str) -> Result<Option<TagRecord>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM tags WHERE repo_id = ? AND name = ?")
+                .bind(repo_id)
+                .bind(name),
+            "tag",
+            tag_row,
+        )
+        .await
+    }
+
+    async fn list_tags(
+        &mut self,
+        repo_id: i64,
+        last: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<TagRecord>, StoreError> {
+        let limit = limit.map_or(-1i64, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        self.fetch_all(
+            sqlx::query("SELECT * FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?")
+                .bind(repo_id)
+                .bind(last.unwrap_or(""))
+                .bind(limit),
+            "tags",
+            tag_row,
+        )
+        .await
+    }
+
+    async fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query("DELETE FROM tags WHERE repo_id = ? AND name = ?")
+                .bind(repo_id)
+                .bind(name),
+            &format!("tag {name}"),
+        )
+        .await
+    }
+
+    async fn add_usage(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .exec(
+                sqlx::query("INSERT INTO usage (org, ledger, digest, size) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+                    .bind(org.as_str())
+                    .bind(ledger)
+                    .bind(digest)
+                    .bind(i64_of(size, "size")?),
+                "usage",
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(size), 0) AS total FROM usage WHERE org = ? AND ledger = ?",
+        )
+        .bind(org.as_str())
+        .bind(ledger)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| map_err(e, "usage"))?;
+        let total: i64 = row.try_get("total").map_err(|e| map_err(e, "usage"))?;
+        u64_of(total, "usage")
     }
 
     async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError> {

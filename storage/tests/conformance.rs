@@ -257,6 +257,25 @@ leaky_tx! {
         fn upload_parts(&mut self, id: Uuid) -> Result<Vec<UploadPart>, StoreError>;
         fn delete_upload(&mut self, id: Uuid) -> Result<(), StoreError>;
         fn stale_uploads(&mut self, before: chrono::DateTime<chrono::Utc>) -> Result<Vec<arca_core::model::UploadSession>, StoreError>;
+        fn insert_repo(&mut self, repo: &arca_core::model::NewRepository) -> Result<arca_core::model::Repository, StoreError>;
+        fn get_repo(&mut self, org: &arca_core::names::OrgId, team: Option<&arca_core::names::TeamName>, name: &str) -> Result<Option<arca_core::model::Repository>, StoreError>;
+        fn list_repos(&mut self, org: &arca_core::names::OrgId) -> Result<Vec<arca_core::model::Repository>, StoreError>;
+        fn update_repo(&mut self, repo: &arca_core::model::Repository) -> Result<(), StoreError>;
+        fn delete_repo(&mut self, repo_id: i64) -> Result<(), StoreError>;
+        fn link_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+        fn blob_linked(&mut self, repo_id: i64, digest: &str) -> Result<bool, StoreError>;
+        fn unlink_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+        fn put_manifest(&mut self, manifest: &arca_core::model::ManifestRecord) -> Result<(), StoreError>;
+        fn get_manifest(&mut self, repo_id: i64, digest: &str) -> Result<Option<arca_core::model::ManifestRecord>, StoreError>;
+        fn list_manifests(&mut self, repo_id: i64) -> Result<Vec<arca_core::model::ManifestRecord>, StoreError>;
+        fn delete_manifest(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError>;
+        fn referrers(&mut self, repo_id: i64, subject: &str) -> Result<Vec<arca_core::model::ManifestRecord>, StoreError>;
+        fn put_tag(&mut self, tag: &arca_core::model::TagRecord) -> Result<(), StoreError>;
+        fn get_tag(&mut self, repo_id: i64, name: &str) -> Result<Option<arca_core::model::TagRecord>, StoreError>;
+        fn list_tags(&mut self, repo_id: i64, last: Option<&str>, limit: Option<usize>) -> Result<Vec<arca_core::model::TagRecord>, StoreError>;
+        fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError>;
+        fn add_usage(&mut self, org: &arca_core::names::OrgId, ledger: &str, digest: &str, size: u64) -> Result<bool, StoreError>;
+        fn usage(&mut self, org: &arca_core::names::OrgId, ledger: &str) -> Result<u64, StoreError>;
 }
 
 #[tokio::test]

@@ -24,6 +24,8 @@ use crate::text::{banner_key, ca_file_path, strip_ansi, tail};
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default bound for a server to exit after `SIGTERM`.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(45);
+/// What the server prints on stdout once its socket is bound (`Arca is listening on …`).
+pub const LISTENING: &str = "is listening on";
 /// How many times a start is retried when another process took the picked port meanwhile.
 const BIND_ATTEMPTS: usize = 5;
 /// Set this environment variable to keep data and log directories of dropped servers (their
@@ -148,7 +150,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Starts the server and waits until `/healthz` answers 200.
+    /// Starts the server and waits until `/healthz` answers 200 and the process has printed
+    /// [`LISTENING`].
     ///
     /// # Errors
     ///
@@ -639,9 +642,14 @@ impl Server {
                     .get(self.url("/healthz"))
                     .timeout(Duration::from_secs(2));
                 match request.send().await {
+                    // Our own process must also have said it listens: a 200 could come from
+                    // another process that took the port while ours failed to bind it.
                     Ok(res) if res.status() == reqwest::StatusCode::OK => {
-                        self.http = client.clone();
-                        return Ok(());
+                        if self.stdout().contains(LISTENING) {
+                            self.http = client.clone();
+                            return Ok(());
+                        }
+                        last_error = format!("/healthz answered but stdout lacks {LISTENING:?}");
                     }
                     Ok(res) => last_error = format!("/healthz answered {}", res.status()),
                     Err(e) => last_error = format!("{e:?}"),

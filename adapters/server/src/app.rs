@@ -19,6 +19,20 @@ pub struct AppState {
     pub arca: Arca,
     /// Metrics registry.
     pub metrics: Metrics,
+    /// Effective configuration.
+    pub config: crate::config::ServeConfig,
+}
+
+impl AppState {
+    /// The base URL clients use: the configured public URL, else the request's own scheme and
+    /// `Host`.
+    pub fn base_url(&self, req: &HttpRequest) -> String {
+        if let Some(u) = &self.config.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    }
 }
 
 tokio::task_local! {
@@ -39,8 +53,10 @@ fn request_id(req: &ServiceRequest) -> String {
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
+            // Short, plain, and never something that looks like a credential.
             !v.is_empty()
-                && v.len() <= 64
+                && v.len() <= 40
+                && !v.starts_with("arca_")
                 && v.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })

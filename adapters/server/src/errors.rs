@@ -108,6 +108,11 @@ impl From<CoreError> for ApiError {
                 )
             }
             CoreError::Blob(_) => Self::new(S::BAD_REQUEST, "INVALID_REQUEST", e.to_string()),
+            CoreError::Registry(api) => Self::new(
+                S::from_u16(api.status()).unwrap_or(S::BAD_REQUEST),
+                "INVALID_REQUEST",
+                e.to_string(),
+            ),
         }
     }
 }

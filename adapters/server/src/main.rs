@@ -4,6 +4,7 @@ mod app;
 mod config;
 mod errors;
 mod metrics;
+mod oci;
 mod rest;
 mod tls;
 
@@ -74,8 +75,10 @@ struct BootstrapArgs {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -241,6 +244,7 @@ async fn run(config: ServeConfig) -> Result<()> {
     let state = AppState {
         arca,
         metrics: metrics::Metrics::new().context("metrics")?,
+        config: config.clone(),
     };
     let data = actix_web::web::Data::new(state);
     let server = actix_web::HttpServer::new(move || {

@@ -9,21 +9,21 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
         .single()
         .unwrap_or_default()
 }
 
-fn org_id(s: &str) -> OrgId {
+pub(super) fn org_id(s: &str) -> OrgId {
     OrgId::new(s).expect("valid org id in the suite")
 }
 
-fn team_name(s: &str) -> TeamName {
+pub(super) fn team_name(s: &str) -> TeamName {
     TeamName::new(s).expect("valid team name in the suite")
 }
 
-fn new_org(name: &str) -> NewOrg {
+pub(super) fn new_org(name: &str) -> NewOrg {
     NewOrg {
         name: org_id(name),
         display_name: format!("{name} display"),
@@ -84,6 +84,7 @@ where
     blob_records(make().await.as_ref()).await;
     upload_sessions(make().await.as_ref()).await;
     concurrent_writers_are_serialized(make().await).await;
+    super::run_registry_suite(&make).await;
 }
 
 /// Settings: insert-if-absent keeps the first value.

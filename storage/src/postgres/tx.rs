@@ -3,13 +3,13 @@
 
 use super::{opt_ts, ts, PgTx};
 use crate::sql_common::{
-    blob_row, grant_row, i64_of, key_row, map_err, org_row, owner_of, owner_of_user, part_row,
-    team_row, to_json, upload_row, user_row, SqlRow,
+    blob_row, grant_row, i64_of, key_row, manifest_row, map_err, org_row, owner_of, owner_of_user,
+    part_row, repo_row, tag_row, team_col, team_row, to_json, u64_of, upload_row, user_row, SqlRow,
 };
 use arca_auth::Role;
 use arca_core::model::{
-    ApiKey, BlobRecord, NewOrg, NewTeam, NewUser, Org, RoleGrant, Team, UploadPart, UploadSession,
-    User,
+    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata,
+    Repository, RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{MetadataTx, StoreError};
@@ -312,6 +312,252 @@ impl MetadataTx for PgTx {
     async fn get_blob(&mut self, digest: &str) -> Result<Option<BlobRecord>, StoreError> {
         let q = sqlx::query("SELECT * FROM blobs WHERE digest = $1").bind(digest);
         self.fetch_opt(q, "blob", blob_row).await
+    }
+
+    async fn insert_repo(&mut self, repo: &NewRepository) -> Result<Repository, StoreError> {
+        if self.get_org(&repo.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", repo.org)));
+        }
+        let q = sqlx::query(
+            "INSERT INTO repositories (org, team, name, public, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, FALSE, $4, $5, $5) RETURNING *",
+        )
+        .bind(repo.org.as_str())
+        .bind(team_col(repo.team.as_ref()))
+        .bind(repo.name.as_str())
+        .bind(to_json(&RepoMetadata::default())?)
+        .bind(ts(repo.created_at));
+        let what = match &repo.team {
+            Some(team) => format!("repository {}/{team}/{}", repo.org, repo.name),
+            None => format!("repository {}/{}", repo.org, repo.name),
+        };
+        self.write_returning(q, &what, repo_row).await
+    }
+
+    async fn get_repo(
+        &mut self,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Repository>, StoreError> {
+        let q =
+            sqlx::query("SELECT * FROM repositories WHERE org = $1 AND team = $2 AND name = $3")
+                .bind(org.as_str())
+                .bind(team_col(team))
+                .bind(name);
+        self.fetch_opt(q, "repository", repo_row).await
+    }
+
+    async fn list_repos(&mut self, org: &OrgId) -> Result<Vec<Repository>, StoreError> {
+        // Path order (`org/name`, `org/team/name`) in bytes: within one org, the order of
+        // `name` or `team/name`, which is not the order of (team, name).
+        let q = sqlx::query(
+            "SELECT * FROM repositories WHERE org = $1 \
+             ORDER BY (CASE WHEN team = '' THEN name ELSE team || '/' || name END) COLLATE \"C\"",
+        )
+        .bind(org.as_str());
+        self.fetch_all(q, "repositories", repo_row).await
+    }
+
+    async fn update_repo(&mut self, repo: &Repository) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "UPDATE repositories SET public = $1, metadata = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(repo.public)
+        .bind(to_json(&repo.metadata)?)
+        .bind(ts(repo.updated_at))
+        .bind(repo.id);
+        self.exec_one(q, &format!("repository {}", repo.id)).await
+    }
+
+    async fn delete_repo(&mut self, repo_id: i64) -> Result<(), StoreError> {
+        // Manifests, tags and blob links go with it (ON DELETE CASCADE), in this one statement.
+        let q = sqlx::query("DELETE FROM repositories WHERE id = $1").bind(repo_id);
+        self.exec_one(q, &format!("repository {repo_id}")).await
+    }
+
+    async fn link_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        // An unknown repository violates the foreign key: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO repo_blobs (repo_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(repo_id)
+        .bind(digest);
+        self.exec(q, &format!("repository {repo_id}"))
+            .await
+            .map(|_| ())
+    }
+
+    async fn blob_linked(&mut self, repo_id: i64, digest: &str) -> Result<bool, StoreError> {
+        let q = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM repo_blobs WHERE repo_id = $1 AND digest = $2) AS linked",
+        )
+        .bind(repo_id)
+        .bind(digest);
+        Ok(self
+            .fetch_opt(q, "blob link", |r| r.flag("linked"))
+            .await?
+            .unwrap_or(false))
+    }
+
+    async fn unlink_blob(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        let q = sqlx::query("DELETE FROM repo_blobs WHERE repo_id = $1 AND digest = $2")
+            .bind(repo_id)
+            .bind(digest);
+        self.exec_one(q, &format!("blob {digest}")).await
+    }
+
+    async fn put_manifest(&mut self, manifest: &ManifestRecord) -> Result<(), StoreError> {
+        // An existing record is kept; an unknown repository violates the foreign key: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO manifests (repo_id, digest, media_type, size, artifact_type, subject, \
+             blobs, children, blob_bytes, annotations, platforms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (repo_id, digest) DO NOTHING",
+        )
+        .bind(manifest.repo_id)
+        .bind(&manifest.digest)
+        .bind(&manifest.media_type)
+        .bind(i64_of(manifest.size, "size")?)
+        .bind(&manifest.artifact_type)
+        .bind(&manifest.subject)
+        .bind(to_json(&manifest.blobs)?)
+        .bind(to_json(&manifest.children)?)
+        .bind(i64_of(manifest.blob_bytes, "blob bytes")?)
+        .bind(&manifest.annotations)
+        .bind(&manifest.platforms)
+        .bind(ts(manifest.created_at));
+        self.exec(q, &format!("repository {}", manifest.repo_id))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_manifest(
+        &mut self,
+        repo_id: i64,
+        digest: &str,
+    ) -> Result<Option<ManifestRecord>, StoreError> {
+        let q = sqlx::query("SELECT * FROM manifests WHERE repo_id = $1 AND digest = $2")
+            .bind(repo_id)
+            .bind(digest);
+        self.fetch_opt(q, "manifest", manifest_row).await
+    }
+
+    async fn list_manifests(&mut self, repo_id: i64) -> Result<Vec<ManifestRecord>, StoreError> {
+        let q = sqlx::query(
+            "SELECT * FROM manifests WHERE repo_id = $1 ORDER BY created_at DESC, digest",
+        )
+        .bind(repo_id);
+        self.fetch_all(q, "manifests", manifest_row).await
+    }
+
+    async fn delete_manifest(&mut self, repo_id: i64, digest: &str) -> Result<(), StoreError> {
+        // One statement: the manifest and its tags go together or not at all (no manifest, no
+        // row affected: NotFound, and the savepoint undoes the tag deletion).
+        let q = sqlx::query(
+            "WITH t AS (DELETE FROM tags WHERE repo_id = $1 AND digest = $2) \
+             DELETE FROM manifests WHERE repo_id = $1 AND digest = $2",
+        )
+        .bind(repo_id)
+        .bind(digest);
+        self.exec_one(q, &format!("manifest {digest}")).await
+    }
+
+    async fn referrers(
+        &mut self,
+        repo_id: i64,
+        subject: &str,
+    ) -> Result<Vec<ManifestRecord>, StoreError> {
+        let q = sqlx::query(
+            "SELECT * FROM manifests WHERE repo_id = $1 AND subject = $2 \
+             ORDER BY created_at, digest",
+        )
+        .bind(repo_id)
+        .bind(subject);
+        self.fetch_all(q, "manifests", manifest_row).await
+    }
+
+    async fn put_tag(&mut self, tag: &TagRecord) -> Result<(), StoreError> {
+        // One statement: inserts or moves the tag only if the manifest is in the repository;
+        // otherwise no row is affected: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO tags (repo_id, name, digest, updated_at) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS \
+                 (SELECT 1 FROM manifests WHERE repo_id = $1 AND digest = $3) \
+             ON CONFLICT (repo_id, name) \
+                 DO UPDATE SET digest = EXCLUDED.digest, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(tag.repo_id)
+        .bind(&tag.name)
+        .bind(&tag.digest)
+        .bind(ts(tag.updated_at));
+        self.exec_one(q, &format!("manifest {}", tag.digest)).await
+    }
+
+    async fn get_tag(&mut self, repo_id: i64, name: &str) -> Result<Option<TagRecord>, StoreError> {
+        let q = sqlx::query("SELECT * FROM tags WHERE repo_id = $1 AND name = $2")
+            .bind(repo_id)
+            .bind(name);
+        self.fetch_opt(q, "tag", tag_row).await
+    }
+
+    async fn list_tags(
+        &mut self,
+        repo_id: i64,
+        last: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<TagRecord>, StoreError> {
+        // `name` is COLLATE "C": byte order. A NULL `last` or `limit` is no bound.
+        let limit = limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        let q = sqlx::query(
+            "SELECT * FROM tags WHERE repo_id = $1 AND ($2::TEXT IS NULL OR name > $2) \
+             ORDER BY name LIMIT $3",
+        )
+        .bind(repo_id)
+        .bind(last)
+        .bind(limit);
+        self.fetch_all(q, "tags", tag_row).await
+    }
+
+    async fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError> {
+        let q = sqlx::query("DELETE FROM tags WHERE repo_id = $1 AND name = $2")
+            .bind(repo_id)
+            .bind(name);
+        self.exec_one(q, &format!("tag {name}")).await
+    }
+
+    async fn add_usage(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<bool, StoreError> {
+        let q = sqlx::query(
+            "INSERT INTO usage (org, ledger, digest, size) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org, ledger, digest) DO NOTHING",
+        )
+        .bind(org.as_str())
+        .bind(ledger)
+        .bind(digest)
+        .bind(i64_of(size, "size")?);
+        Ok(self.exec(q, "usage").await? > 0)
+    }
+
+    async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
+        // SUM of BIGINT is NUMERIC; capped so that the cast cannot fail (a failed read would
+        // abort the transaction).
+        let q = sqlx::query(
+            "SELECT LEAST(COALESCE(SUM(size), 0), 9223372036854775807)::BIGINT AS total \
+             FROM usage WHERE org = $1 AND ledger = $2",
+        )
+        .bind(org.as_str())
+        .bind(ledger);
+        let total = self
+            .fetch_opt(q, "usage", |r| r.int("total"))
+            .await?
+            .unwrap_or(0);
+        u64_of(total, "usage")
     }
 
     async fn insert_upload(&mut self, upload: &UploadSession) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@
 //! authorization layer.
 
 use super::{keys, orgs, token, users};
-use crate::app;
+use crate::{app, oci};
 use actix_web::web;
 
 /// Who may call a route.
@@ -17,6 +17,9 @@ pub enum Access {
     /// A valid credential is required (the handler takes `Caller`) and core authorizes the
     /// action.
     Authenticated,
+    /// The registry (`/v2/`): an anonymous caller reaches core, which lets it pull public
+    /// repositories only and answers 401 with a token challenge otherwise.
+    Registry,
 }
 
 /// One route.
@@ -92,6 +95,26 @@ routes! {
     patch "/v3/keys/{id}" Authenticated => keys::patch,
     post "/v3/keys/{id}/rotate" Authenticated => keys::rotate,
     delete "/v3/keys/{id}" Authenticated => keys::delete,
+
+    get "/v2/" Registry => oci::version,
+    head "/v2/" Registry => oci::version,
+    get "/v2" Registry => oci::version,
+    get "/v2/_catalog" Registry => oci::catalog,
+    post "/v2/{name:.+}/blobs/uploads/" Registry => oci::start_upload,
+    post "/v2/{name:.+}/blobs/uploads" Registry => oci::start_upload,
+    get "/v2/{name:.+}/blobs/uploads/{id}" Registry => oci::upload_status,
+    patch "/v2/{name:.+}/blobs/uploads/{id}" Registry => oci::patch_upload,
+    put "/v2/{name:.+}/blobs/uploads/{id}" Registry => oci::finish_upload,
+    delete "/v2/{name:.+}/blobs/uploads/{id}" Registry => oci::cancel_upload,
+    get "/v2/{name:.+}/blobs/{digest}" Registry => oci::get_blob,
+    head "/v2/{name:.+}/blobs/{digest}" Registry => oci::get_blob,
+    delete "/v2/{name:.+}/blobs/{digest}" Registry => oci::delete_blob,
+    get "/v2/{name:.+}/manifests/{reference}" Registry => oci::get_manifest,
+    head "/v2/{name:.+}/manifests/{reference}" Registry => oci::get_manifest,
+    put "/v2/{name:.+}/manifests/{reference}" Registry => oci::put_manifest,
+    delete "/v2/{name:.+}/manifests/{reference}" Registry => oci::delete_manifest,
+    get "/v2/{name:.+}/tags/list" Registry => oci::list_tags,
+    get "/v2/{name:.+}/referrers/{digest}" Registry => oci::referrers,
 }
 
 #[cfg(test)]
@@ -115,11 +138,18 @@ mod tests {
                 Arc::new(OsRandom),
             ),
             metrics: Metrics::new().expect("metrics"),
+            config: crate::config::ServeConfig::default(),
         }
     }
 
     fn concrete(path: &str) -> String {
-        path.replace("{org}", "demo")
+        path.replace("{name:.+}", "demo/app")
+            .replace("{reference}", "latest")
+            .replace(
+                "{digest}",
+                "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            )
+            .replace("{org}", "demo")
             .replace("{team}", "vision")
             .replace("{who}", "1")
             .replace("{id}", "6f1c2a4e-8a7b-4c3d-9e2f-1a2b3c4d5e6f")
@@ -167,7 +197,7 @@ mod tests {
                 .configure(configure),
         )
         .await;
-        for r in ROUTES.iter().filter(|r| r.access == Access::Authenticated) {
+        for r in ROUTES.iter().filter(|r| r.access != Access::Public) {
             let method = Method::from_bytes(r.method.to_uppercase().as_bytes()).expect("method");
             let mut req = atest::TestRequest::default()
                 .method(method)
@@ -185,12 +215,31 @@ mod tests {
                 r.method,
                 r.path
             );
+            let registry = r.access == Access::Registry;
+            if registry {
+                let challenge = resp
+                    .headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    challenge.starts_with("Bearer realm=") && challenge.contains("/token"),
+                    "{} {} must send a token challenge, got {challenge:?}",
+                    r.method,
+                    r.path
+                );
+            }
+            if r.method == "head" {
+                continue;
+            }
             let body: serde_json::Value = atest::read_body_json(resp).await;
-            assert_eq!(
-                body["requestStatus"]["statusCode"], "UNAUTHORIZED",
-                "{}",
-                r.path
-            );
+            let code = if registry {
+                &body["errors"][0]["code"]
+            } else {
+                &body["requestStatus"]["statusCode"]
+            };
+            assert_eq!(code, "UNAUTHORIZED", "{} {body}", r.path);
         }
     }
 
