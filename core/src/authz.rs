@@ -193,6 +193,7 @@ const ORG_LEVEL_ONLY: &[PeopleAction] = &[
     PeopleAction::CreateTeams,
     PeopleAction::DeleteTeams,
     PeopleAction::ManageServiceKeys,
+    PeopleAction::RevokeMemberKeys,
 ];
 
 /// Decides whether `principal` may do `action` on `target`.
@@ -210,13 +211,22 @@ pub fn decide(principal: &Principal, action: Action, target: &Target<'_>) -> Dec
         // A key works in its own org only; other orgs do not exist for it.
         return Decision::Hidden;
     }
-    let roles = match p.key.kind {
-        KeyKind::Service => Vec::new(),
+    let roles = match (p.key.kind, target, action) {
+        (KeyKind::Service, _, _) => Vec::new(),
+        // Every member of the org, team members included, may see the org's details.
+        (_, Target::Org(_), Action::People(PeopleAction::ViewOrgDetails)) => {
+            let mut all: Vec<Role> = p.grants.iter().map(|g| g.role).collect();
+            all.sort();
+            all.dedup();
+            all
+        }
         _ => p.roles_in(target.team()),
     };
     if p.key.kind != KeyKind::Service {
         let sees = match (target, action) {
-            (_, Action::People(_)) | (Target::Org(_), _) | (Target::Team(..), _) => {
+            // Any member of the org sees the org itself (then its roles decide: 403, not 404).
+            (Target::Org(_), _) => !p.grants.is_empty(),
+            (_, Action::People(_)) | (Target::Team(..), _) => {
                 !roles.is_empty() || target.team().is_some_and(|t| p.is_team_member(t))
             }
             (Target::Artifact { .. }, Action::Artifact(_)) => {

@@ -26,6 +26,7 @@ pub mod names;
 pub mod ports;
 pub mod quota;
 pub mod registry;
+pub mod repos;
 pub mod service;
 pub mod tenancy;
 

@@ -185,7 +185,7 @@ impl PartSplitter {
 
 impl Arca {
     /// Decides `action` on `r`. Anonymous callers may pull public repositories (R-OCI-5).
-    fn allow(
+    pub(crate) fn allow(
         &self,
         p: &Principal,
         r: &RepoRef,
@@ -219,7 +219,7 @@ impl Arca {
     }
 
     /// Loads a repository the caller may do `action` on; `NAME_UNKNOWN` if it does not exist.
-    async fn readable_repo(
+    pub(crate) async fn readable_repo(
         &self,
         p: &Principal,
         r: &RepoRef,
@@ -247,7 +247,7 @@ impl Arca {
     }
 
     /// The repository, created on first push (its team must exist).
-    async fn repo_for_push(
+    pub(crate) async fn repo_for_push(
         &self,
         tx: &mut dyn MetadataTx,
         r: &RepoRef,

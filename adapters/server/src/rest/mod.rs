@@ -5,6 +5,7 @@ pub mod caller;
 pub mod json;
 pub mod keys;
 pub mod orgs;
+pub mod repos;
 pub mod routes;
 pub mod token;
 pub mod users;

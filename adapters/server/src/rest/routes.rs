@@ -5,7 +5,7 @@
 //! and pins the list of [`Access::Public`] routes, so a new route cannot silently skip the
 //! authorization layer.
 
-use super::{keys, orgs, token, users};
+use super::{keys, orgs, repos, token, users};
 use crate::{app, oci};
 use actix_web::web;
 
@@ -96,6 +96,25 @@ routes! {
     post "/v3/keys/{id}/rotate" Authenticated => keys::rotate,
     delete "/v3/keys/{id}" Authenticated => keys::delete,
 
+    get "/v2/org/{org}/repos" Authenticated => repos::list_repos,
+    post "/v2/org/{org}/repos" Authenticated => repos::create_repo,
+    get "/v2/org/{org}/repos/{name}" Authenticated => repos::get_repo,
+    patch "/v2/org/{org}/repos/{name}" Authenticated => repos::patch_repo,
+    delete "/v2/org/{org}/repos/{name}" Authenticated => repos::delete_repo,
+    get "/v2/org/{org}/repos/{name}/images" Authenticated => repos::list_images,
+    get "/v2/org/{org}/repos/{name}/images/{tag}" Authenticated => repos::get_image,
+    delete "/v2/org/{org}/repos/{name}/images/{tag}" Authenticated => repos::delete_image,
+    get "/v2/org/{org}/repos/{name}/tags/{tag}" Authenticated => repos::get_image,
+    get "/v2/org/{org}/team/{team}/repos" Authenticated => repos::list_team_repos,
+    post "/v2/org/{org}/team/{team}/repos" Authenticated => repos::create_team_repo,
+    get "/v2/org/{org}/team/{team}/repos/{name}" Authenticated => repos::get_team_repo,
+    patch "/v2/org/{org}/team/{team}/repos/{name}" Authenticated => repos::patch_team_repo,
+    delete "/v2/org/{org}/team/{team}/repos/{name}" Authenticated => repos::delete_team_repo,
+    get "/v2/org/{org}/team/{team}/repos/{name}/images" Authenticated => repos::list_team_images,
+    get "/v2/org/{org}/team/{team}/repos/{name}/images/{tag}" Authenticated => repos::get_team_image,
+    delete "/v2/org/{org}/team/{team}/repos/{name}/images/{tag}" Authenticated => repos::delete_team_image,
+    get "/v2/org/{org}/team/{team}/repos/{name}/tags/{tag}" Authenticated => repos::get_team_image,
+
     get "/v2/" Registry => oci::version,
     head "/v2/" Registry => oci::version,
     get "/v2" Registry => oci::version,
@@ -150,6 +169,8 @@ mod tests {
                 "sha256:0000000000000000000000000000000000000000000000000000000000000000",
             )
             .replace("{org}", "demo")
+            .replace("{name}", "app")
+            .replace("{tag}", "v1")
             .replace("{team}", "vision")
             .replace("{who}", "1")
             .replace("{id}", "6f1c2a4e-8a7b-4c3d-9e2f-1a2b3c4d5e6f")
