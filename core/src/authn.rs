@@ -129,7 +129,12 @@ pub(crate) async fn load_principal(
         None if key.kind == KeyKind::Service => (None, Vec::new()),
         None => return Err(unauthenticated(rejection_message(KeyRejection::Revoked))),
     };
-    Ok(KeyPrincipal { key, user, grants })
+    Ok(KeyPrincipal {
+        key,
+        user,
+        grants,
+        token_access: None,
+    })
 }
 
 impl Arca {
@@ -212,7 +217,14 @@ impl Arca {
             // The key was rotated since the token was issued.
             return Err(invalid());
         }
-        let p = load_principal(tx.as_mut(), key, now).await?;
+        let mut p = load_principal(tx.as_mut(), key, now).await?;
+        if claims
+            .access
+            .iter()
+            .any(|a| a.kind == "repository" || a.kind == "registry")
+        {
+            p.token_access = Some(claims.access.clone());
+        }
         Ok((p, claims))
     }
 

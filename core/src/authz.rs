@@ -36,6 +36,9 @@ pub struct KeyPrincipal {
     pub user: Option<User>,
     /// The user's grants in the key's org, org level and team level.
     pub grants: Vec<RoleGrant>,
+    /// For a registry token: the repositories and actions it was issued for. `None` for a key
+    /// presented directly or a token without registry scopes (full rights of the key).
+    pub token_access: Option<Vec<crate::authn::TokenAccess>>,
 }
 
 impl KeyPrincipal {
@@ -196,11 +199,59 @@ const ORG_LEVEL_ONLY: &[PeopleAction] = &[
     PeopleAction::RevokeMemberKeys,
 ];
 
+/// Marker at the start of the reason of a denial caused by a registry token's scope, so that
+/// the registry can answer with a fresh token challenge (`error="insufficient_scope"`).
+pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
+
+/// Whether a registry token's access list covers `action` on `target` (Docker token
+/// semantics: `pull`, `push`, `delete` or `*` per repository; `registry:catalog:*` for
+/// listing). A token scoped to registry access never reaches anything else.
+fn token_allows(access: &[crate::authn::TokenAccess], action: Action, target: &Target<'_>) -> bool {
+    let (
+        Target::Artifact {
+            kind: ArtifactKind::Container,
+            ..
+        },
+        Action::Artifact(a),
+    ) = (target, action)
+    else {
+        return false;
+    };
+    let Some(path) = target.entity_path() else {
+        return a == ArtifactAction::List;
+    };
+    let needed = match a {
+        ArtifactAction::Download | ArtifactAction::View | ArtifactAction::List => "pull",
+        ArtifactAction::Upload | ArtifactAction::Create | ArtifactAction::Update => "push",
+        ArtifactAction::Delete => "delete",
+    };
+    access.iter().any(|e| {
+        (e.kind == "repository"
+            && e.name == path
+            && e.actions.iter().any(|x| x == needed || x == "*"))
+            || (a == ArtifactAction::List && e.kind == "registry" && e.name == "catalog")
+    })
+}
+
 /// Decides whether `principal` may do `action` on `target`.
 pub fn decide(principal: &Principal, action: Action, target: &Target<'_>) -> Decision {
+    let decision = decide_for_key(principal, action, target);
+    match (principal, &decision) {
+        (Principal::Key(p), Decision::Allowed) => match &p.token_access {
+            Some(access) if !token_allows(access, action, target) => Decision::Denied(format!(
+                "{INSUFFICIENT_SCOPE}: the token was not issued for this; request one with the \
+                 needed scope"
+            )),
+            _ => decision,
+        },
+        _ => decision,
+    }
+}
+
+fn decide_for_key(principal: &Principal, action: Action, target: &Target<'_>) -> Decision {
     if let (Target::Team(org, _), Action::People(a)) = (target, action) {
         if ORG_LEVEL_ONLY.contains(&a) {
-            return decide(principal, action, &Target::Org(org));
+            return decide_for_key(principal, action, &Target::Org(org));
         }
     }
     let p = match principal {
@@ -320,6 +371,7 @@ mod tests {
         Principal::Key(Box::new(KeyPrincipal {
             key: key(KeyKind::Personal, KeyService::ALL.to_vec()),
             user: None,
+            token_access: None,
             grants: grants
                 .iter()
                 .map(|(t, r)| RoleGrant {
@@ -435,6 +487,7 @@ mod tests {
             key: k,
             user: None,
             grants: vec![],
+            token_access: None,
         }));
         assert!(decide(&p, PULL, &container(&o, None, "base")).is_allowed());
         assert!(matches!(

@@ -306,9 +306,13 @@ impl Arca {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.meta.begin().await?;
-        tx.insert_upload(&session).await?;
-        tx.commit().await?;
+        retry_conflicts(|| async {
+            let mut tx = self.meta.begin().await?;
+            tx.insert_upload(&session).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(session)
     }
 
@@ -446,9 +450,14 @@ impl Arca {
                 etag: receipt.etag,
             };
             offset += receipt.size;
-            let mut tx = self.meta.begin().await?;
-            last = tx.add_upload_part(id, &rec, self.clock.now()).await?;
-            tx.commit().await?;
+            // The part is durable in the blob store; recording it may be retried safely.
+            last = retry_conflicts(|| async {
+                let mut tx = self.meta.begin().await?;
+                let s = tx.add_upload_part(id, &rec, self.clock.now()).await?;
+                tx.commit().await?;
+                Ok(s)
+            })
+            .await?;
         }
         if let Some(len) = length {
             if written_total != len {
@@ -549,10 +558,15 @@ impl Arca {
         self.allow(p, r, ArtifactAction::Upload, None)?;
         let session = self.session(r, id).await?;
         self.blobs.abort_upload(id, &session.backend_state).await?;
-        let mut tx = self.meta.begin().await?;
-        tx.delete_upload(id).await?;
-        tx.commit().await?;
-        Ok(())
+        retry_conflicts(|| async {
+            let mut tx = self.meta.begin().await?;
+            if tx.get_upload(id).await?.is_some() {
+                tx.delete_upload(id).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A blob's size, if it is part of the repository (`HEAD …/blobs/<digest>`).

@@ -1,5 +1,6 @@
 //! Command-line syntax (clap derive).
 
+pub mod images;
 pub mod keys;
 pub mod people;
 pub mod values;
@@ -113,6 +114,9 @@ pub enum Command {
     /// API keys: create, list, rotate, (de)activate, delete
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Registry artifacts: container images (list, info, update, remove, push, pull)
+    #[command(subcommand)]
+    Registry(images::RegistryCommand),
 }
 
 /// `arca config …`

@@ -7,6 +7,8 @@
 mod cli;
 mod commands;
 mod config;
+mod image_ref;
+mod images;
 mod names;
 mod output;
 
@@ -32,7 +34,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(client_error) = cause.downcast_ref::<ClientError>() {
             return match client_error {
-                ClientError::Config(_) | ClientError::InvalidUrl { .. } => EXIT_USAGE,
+                ClientError::Config(_)
+                | ClientError::InvalidUrl { .. }
+                | ClientError::Io { .. } => EXIT_USAGE,
                 _ => EXIT_SERVER,
             };
         }
@@ -67,6 +71,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(command) => commands::team::run(&ctx, command).await,
         Command::User(command) => commands::user::run(&ctx, command).await,
         Command::Key(command) => commands::key::run(&ctx, command).await,
+        Command::Registry(cli::images::RegistryCommand::Image(command)) => {
+            commands::image::run(&ctx, command).await
+        }
     }
 }
 

@@ -67,6 +67,20 @@ pub enum ClientError {
     /// HTTP header, and the like.
     #[error("invalid client configuration: {0}")]
     Config(String),
+
+    /// A local file could not be read or written (OCI blob transfers).
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, with the path.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Content did not match its digest or announced size: the transfer is not trusted.
+    #[error("{0}")]
+    Integrity(String),
 }
 
 impl ClientError {

@@ -11,7 +11,8 @@
 //!   [`ClientError::Api`].
 //!
 //! The typed API lives in [`api`] (orgs and teams, users and roles, keys); its types are
-//! re-exported here. Secrets of new or rotated keys come back as [`KeySecret`], whose `Debug`
+//! re-exported here. The OCI Distribution calls that move images (blobs and manifests) are in
+//! [`oci`]. Secrets of new or rotated keys come back as [`KeySecret`], whose `Debug`
 //! output is redacted.
 //!
 //! The client holds no process-global state and never prints: callers that want a trace of
@@ -64,12 +65,14 @@ mod builder;
 mod client;
 mod endpoint;
 mod error;
+pub mod oci;
 mod types;
 
 pub use api::keys::{
     ApiKey, CreatedKey, KeyEntity, KeyListing, KeySecret, PersonalKeyRequest, ServiceKeyRequest,
 };
 pub use api::orgs::{Org, Team};
+pub use api::repos::{ArchitectureVariant, Image, RepoUpdate, Repository};
 pub use api::users::{OrgRef, RoleAssignment, TeamRef, User};
 pub use api::PaginationInfo;
 pub use builder::{parse_base_url, ArcaClientBuilder};

@@ -8,7 +8,7 @@
 
 use crate::app::AppState;
 use crate::rest::caller::{parse_authorization, principal_of};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use arca_core::authz::Principal;
@@ -113,9 +113,18 @@ type OciResult = Result<HttpResponse, OciError>;
 
 /// Builds an error for `r` (adding the token challenge to 401s).
 fn fail(state: &AppState, req: &HttpRequest, scope: Option<&str>, e: CoreError) -> OciError {
+    let insufficient = matches!(&e, CoreError::Registry(_))
+        && e.to_string()
+            .starts_with(arca_core::authz::INSUFFICIENT_SCOPE);
     let mut err = OciError::from_core(e);
     if err.status == StatusCode::UNAUTHORIZED {
         err.challenge = Some(challenge(state, req, scope));
+    } else if insufficient {
+        // 403 with a challenge: clients (oras-py) fetch a token with the right scope and retry.
+        err.challenge = Some(format!(
+            "{},error=\"insufficient_scope\"",
+            challenge(state, req, scope)
+        ));
     }
     err
 }
@@ -213,6 +222,14 @@ fn content_length(req: &HttpRequest) -> Option<u64> {
 fn upload_location(state: &AppState, req: &HttpRequest, name: &str, id: Uuid) -> String {
     let _ = (state, req);
     format!("/v2/{name}/blobs/uploads/{id}")
+}
+
+/// A HEAD answer announcing `len` bytes: a sized body that is never sent (actix writes no body
+/// for HEAD but takes `Content-Length` from the body's declared size).
+fn head_body(b: &mut actix_web::HttpResponseBuilder, len: u64) -> HttpResponse {
+    b.no_chunking(len).streaming(futures::stream::empty::<
+        Result<bytes::Bytes, actix_web::Error>,
+    >())
 }
 
 fn api_version(b: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
@@ -512,8 +529,7 @@ pub async fn get_blob(
         None => size,
     };
     if head {
-        b.insert_header((header::CONTENT_LENGTH, HeaderValue::from(len)));
-        return Ok(b.finish());
+        return Ok(head_body(&mut b, len));
     }
     let read = state
         .arca
@@ -607,8 +623,7 @@ pub async fn get_manifest(
         .insert_header(("Docker-Content-Digest", m.record.digest.as_str()))
         .insert_header((header::ETAG, format!("\"{}\"", m.record.digest)));
     if req.method() == actix_web::http::Method::HEAD {
-        b.insert_header((header::CONTENT_LENGTH, HeaderValue::from(m.body.len())));
-        return Ok(b.finish());
+        return Ok(head_body(&mut b, m.body.len() as u64));
     }
     Ok(b.body(m.body))
 }

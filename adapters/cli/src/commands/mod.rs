@@ -5,11 +5,13 @@ pub mod config;
 mod config_check;
 mod confirm;
 pub mod health;
+pub mod image;
 pub mod key;
 pub mod org;
 mod people;
 mod render;
 pub mod team;
+mod transfer;
 pub mod user;
 
 use std::path::PathBuf;

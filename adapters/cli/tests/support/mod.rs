@@ -138,7 +138,7 @@ impl Seen {
     }
 }
 
-fn read_request(stream: &mut impl Read) -> std::io::Result<Seen> {
+pub fn read_request(stream: &mut impl Read) -> std::io::Result<Seen> {
     let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -239,4 +239,84 @@ pub fn user_json(id: i64, email: &str, org_roles: &[&str], team: Option<(&str, &
         "id": id, "email": email, "name": "John Smith",
         "createdDate": "2025-01-01T00:00:00.000Z", "isActive": true, "roles": roles
     })
+}
+
+/// An answer of [`RawServer`]: status line, extra headers, body bytes.
+pub struct Raw {
+    pub status: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    pub fn new(status: &'static str, body: impl Into<Vec<u8>>) -> Raw {
+        Raw {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Raw {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// A server answering each connection with the next [`Raw`] answer (any bytes and headers;
+/// no body for HEAD requests), reporting each request.
+pub struct RawServer {
+    pub url: String,
+    seen: mpsc::Receiver<Seen>,
+}
+
+impl RawServer {
+    pub fn start(answers: Vec<Raw>) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for answer in answers {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let head = match read_request(&mut stream) {
+                    Ok(seen) => {
+                        let head = seen.method == "HEAD";
+                        let _ = tx.send(seen);
+                        head
+                    }
+                    Err(_) => false,
+                };
+                let mut response = format!(
+                    "HTTP/1.1 {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    answer.status,
+                    answer.body.len()
+                );
+                for (k, v) in &answer.headers {
+                    response.push_str(&format!("{k}: {v}\r\n"));
+                }
+                response.push_str("\r\n");
+                let mut bytes = response.into_bytes();
+                if !head {
+                    bytes.extend_from_slice(&answer.body);
+                }
+                let _ = stream.write_all(&bytes);
+                let _ = stream.flush();
+            }
+        });
+        RawServer { url, seen: rx }
+    }
+
+    pub fn next(&self) -> Seen {
+        self.seen
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the server saw no request")
+    }
+
+    pub fn assert_idle(&self) {
+        if let Ok(seen) = self.seen.recv_timeout(Duration::from_millis(200)) {
+            panic!("unexpected request: {seen:?}");
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! * [`orgs`]: orgs and teams (`/v2/orgs`, `/v2/org/{org}/teams`);
 //! * [`users`]: the caller (`/v2/users/me`), members of orgs and teams and their roles;
-//! * [`keys`]: personal, service and legacy API keys (`/v3/keys`).
+//! * [`keys`]: personal, service and legacy API keys (`/v3/keys`);
+//! * [`repos`]: container repositories and their images (`/v2/org/{org}/repos`).
 //!
 //! Response types keep the server's field names (camelCase on the wire), ignore fields they do
 //! not know and default the ones that are missing, so that a newer server does not break an
@@ -15,6 +16,7 @@
 
 pub mod keys;
 pub mod orgs;
+pub mod repos;
 pub mod users;
 
 use serde::de::{DeserializeOwned, Error as _};
