@@ -74,6 +74,9 @@ pub const TOKEN_TTL_SECS: i64 = 3600;
 
 const TOKEN_PREFIX: &str = "v1.";
 
+/// The tag of anonymous tokens, which name no key.
+const ANONYMOUS_TAG: &str = "anonymous";
+
 fn unauthenticated(msg: &str) -> CoreError {
     CoreError::Unauthenticated(msg.to_string())
 }
@@ -178,39 +181,79 @@ impl Arca {
             exp: now.timestamp() + ttl,
             access,
         };
-        let json = serde_json::to_vec(&claims)
+        self.sign_claims(&claims, now).await
+    }
+
+    /// Issues a token for an anonymous caller (Docker clients ask for one before pulling a
+    /// public repository): it names no key, authenticates as [`Principal::Anonymous`] and so
+    /// allows only what anonymous callers may do.
+    pub async fn issue_anonymous_token(
+        &self,
+        access: Vec<TokenAccess>,
+        ttl_secs: i64,
+    ) -> Result<IssuedToken, CoreError> {
+        let now = self.clock.now();
+        let claims = TokenClaims {
+            key: Uuid::nil(),
+            tag: ANONYMOUS_TAG.into(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + ttl_secs,
+            access,
+        };
+        self.sign_claims(&claims, now).await
+    }
+
+    async fn sign_claims(
+        &self,
+        claims: &TokenClaims,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, CoreError> {
+        let json = serde_json::to_vec(claims)
             .map_err(|e| CoreError::Invalid(format!("token claims: {e}")))?;
         let payload = URL_SAFE_NO_PAD.encode(json);
         let sig = URL_SAFE_NO_PAD.encode(sign(&self.signing_key().await?, &payload)?);
         Ok(IssuedToken {
             token: format!("{TOKEN_PREFIX}{payload}.{sig}"),
-            expires_in: ttl,
+            expires_in: claims.exp - claims.iat,
             issued_at: now,
         })
     }
 
-    /// Verifies a token and re-loads its key and the key's user with current grants.
+    /// Checks a token's signature and expiry; `Ok(None)` when it is not a valid token.
+    async fn verify_token(&self, token: &str) -> Result<Option<TokenClaims>, CoreError> {
+        let Some(rest) = token.strip_prefix(TOKEN_PREFIX) else {
+            return Ok(None);
+        };
+        let Some((payload, sig)) = rest.split_once('.') else {
+            return Ok(None);
+        };
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+            return Ok(None);
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key().await?)
+            .map_err(|e| CoreError::Invalid(format!("signing key: {e}")))?;
+        mac.update(payload.as_bytes());
+        if mac.verify_slice(&sig).is_err() {
+            return Ok(None);
+        }
+        let claims: Option<TokenClaims> = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        Ok(claims.filter(|c| self.clock.now().timestamp() < c.exp))
+    }
+
+    /// Verifies a key's token and re-loads its key and the key's user with current grants.
     pub async fn authenticate_token(
         &self,
         token: &str,
     ) -> Result<(KeyPrincipal, TokenClaims), CoreError> {
         let invalid = || unauthenticated("invalid or expired token");
-        let rest = token.strip_prefix(TOKEN_PREFIX).ok_or_else(invalid)?;
-        let (payload, sig) = rest.split_once('.').ok_or_else(invalid)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.signing_key().await?).map_err(|_| invalid())?;
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&sig).map_err(|_| invalid())?;
-        let claims: TokenClaims = URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid)?;
-        let now = self.clock.now();
-        if now.timestamp() >= claims.exp {
+        let claims = self.verify_token(token).await?.ok_or_else(invalid)?;
+        if claims.key.is_nil() {
             return Err(invalid());
         }
+        let now = self.clock.now();
         let mut tx = self.meta.begin_read().await?;
         let key = tx.get_key(claims.key).await?.ok_or_else(invalid)?;
         if !key.secret_hash.starts_with(&claims.tag) || claims.tag.len() < 16 {
@@ -228,16 +271,21 @@ impl Arca {
         Ok((p, claims))
     }
 
-    /// Authenticates an `Authorization: Bearer` value: an API key or a token.
+    /// Authenticates an `Authorization: Bearer` value: an API key or a token (an anonymous
+    /// token authenticates as [`Principal::Anonymous`]).
     pub async fn authenticate_bearer(&self, value: &str) -> Result<Principal, CoreError> {
-        if value.starts_with(TOKEN_PREFIX) {
-            Ok(Principal::Key(Box::new(
-                self.authenticate_token(value).await?.0,
-            )))
-        } else {
-            Ok(Principal::Key(Box::new(
+        if !value.starts_with(TOKEN_PREFIX) {
+            return Ok(Principal::Key(Box::new(
                 self.authenticate_key(value).await?,
-            )))
+            )));
         }
+        if let Some(claims) = self.verify_token(value).await? {
+            if claims.key.is_nil() && claims.tag == ANONYMOUS_TAG {
+                return Ok(Principal::Anonymous);
+            }
+        }
+        Ok(Principal::Key(Box::new(
+            self.authenticate_token(value).await?.0,
+        )))
     }
 }

@@ -41,26 +41,37 @@ fn parse_scope(scope: &str) -> Option<TokenAccess> {
 /// GET /token
 pub async fn token(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let cred = parse_authorization(&req)?;
-    let Some(cred) = cred else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "send Basic credentials: username $oauthtoken, password your API key",
-        ));
-    };
-    let principal = principal_of(&state, Some(cred)).await?;
-    let Principal::Key(k) = principal else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "invalid credentials",
-        ));
-    };
     let access: Vec<TokenAccess> = form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(key, _)| key == "scope")
         .flat_map(|(_, v)| v.split(' ').filter_map(parse_scope).collect::<Vec<_>>())
         .collect();
-    let issued = state.arca.issue_token(&k, access, TOKEN_TTL_SECS).await?;
+    let issued = match cred {
+        // No credential: an anonymous token, good only for what anonymous callers may do
+        // (pulling public repositories), as Docker clients expect.
+        None => {
+            if access.is_empty() || access.iter().any(|a| a.kind != "repository") {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "send Basic credentials: username $oauthtoken, password your API key",
+                ));
+            }
+            state
+                .arca
+                .issue_anonymous_token(access, TOKEN_TTL_SECS)
+                .await?
+        }
+        Some(cred) => {
+            let Principal::Key(k) = principal_of(&state, Some(cred)).await? else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "invalid credentials",
+                ));
+            };
+            state.arca.issue_token(&k, access, TOKEN_TTL_SECS).await?
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({
