@@ -17,6 +17,7 @@
 //! assert!(check_layer(&QuotaLimits::default(), 11_000_000_000).is_err());
 //! ```
 
+pub mod admin;
 pub mod authn;
 pub mod authz;
 pub mod error;

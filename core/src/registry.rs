@@ -435,6 +435,17 @@ impl Arca {
             let receipt = receipt?;
             written_total += receipt.size;
             if written_total > room {
+                // The refused part is never recorded; overwrite its bytes with nothing so the
+                // session keeps exactly what was accepted before (and can still be resumed).
+                let _ = self
+                    .blobs
+                    .put_part(
+                        id,
+                        &session.backend_state,
+                        number,
+                        futures::stream::empty().boxed(),
+                    )
+                    .await;
                 return Err(CoreError::Quota(quota::QuotaExceeded {
                     kind: quota::QuotaKind::Layer,
                     limit: limits.max_layer_bytes,
@@ -486,14 +497,19 @@ impl Arca {
             let mut tx = self.meta.begin_read().await?;
             tx.upload_parts(id).await?
         };
-        // Check the org total before assembling (the exact, atomic check follows at commit).
+        // Check the org total before assembling (the exact, atomic check follows at commit);
+        // a rejected upload stores nothing.
         {
             let limits = self.org_quota(&r.org).await?;
             let mut tx = self.meta.begin_read().await?;
             let used = tx.usage(&r.org, IMAGES_LEDGER).await?;
             let known = tx.get_blob(digest.as_ref()).await?.is_some();
+            drop(tx);
             if !known {
-                quota::check_images(&limits, used, session.received)?;
+                if let Err(e) = quota::check_images(&limits, used, session.received) {
+                    self.discard_upload(id, &session.backend_state).await;
+                    return Err(e.into());
+                }
             }
         }
         let stored = if parts.is_empty() {
@@ -537,6 +553,9 @@ impl Arca {
         match result {
             Ok(()) => Ok(stored),
             Err(e) => {
+                if matches!(e, CoreError::Quota(_)) {
+                    self.discard_upload(id, &session.backend_state).await;
+                }
                 // Nothing references the bytes: remove them unless another upload made the
                 // same blob known meanwhile.
                 let mut tx = self.meta.begin_read().await?;
@@ -546,6 +565,37 @@ impl Arca {
                 Err(e)
             }
         }
+    }
+
+    /// Drops an upload's parts and session, ignoring failures (best effort: the sweeper
+    /// removes whatever is left).
+    async fn discard_upload(&self, id: Uuid, backend_state: &str) {
+        let _ = self.blobs.abort_upload(id, backend_state).await;
+        let _ = retry_conflicts(|| async {
+            let mut tx = self.meta.begin().await?;
+            if tx.get_upload(id).await?.is_some() {
+                tx.delete_upload(id).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await;
+    }
+
+    /// Aborts uploads not touched since `before` (abandoned by their clients) and forgets
+    /// them; safe to run on every replica. Returns how many were removed.
+    pub async fn sweep_stale_uploads(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, CoreError> {
+        let stale = {
+            let mut tx = self.meta.begin_read().await?;
+            tx.stale_uploads(before).await?
+        };
+        for s in &stale {
+            self.discard_upload(s.id, &s.backend_state).await;
+        }
+        Ok(stale.len())
     }
 
     /// Cancels an upload (`DELETE …/uploads/<id>`).

@@ -417,3 +417,31 @@ async fn secrets_are_stored_only_as_hashes() {
     assert_ne!(keys[0].secret_hash, f.owner_key);
     assert!(!format!("{:?}", keys[0]).contains(&f.owner_key));
 }
+
+#[tokio::test]
+async fn abandoned_uploads_are_swept() {
+    use arca_core::registry::RepoRef;
+    let f = fixture().await;
+    let owner = login(&f.arca, &f.owner_key).await.expect("login");
+    let repo = RepoRef::parse("acme/app").expect("repo");
+    let old = f
+        .arca
+        .start_blob_upload(&owner, &repo, None)
+        .await
+        .expect("upload");
+    f.clock.advance(Duration::hours(23));
+    let fresh = f
+        .arca
+        .start_blob_upload(&owner, &repo, None)
+        .await
+        .expect("upload");
+    f.clock.advance(Duration::hours(2));
+    let swept = f
+        .arca
+        .sweep_stale_uploads(f.clock.now() - Duration::hours(24))
+        .await
+        .expect("sweep");
+    assert_eq!(swept, 1, "only the upload idle for more than a day goes");
+    assert!(f.arca.upload_status(&owner, &repo, old.id).await.is_err());
+    assert!(f.arca.upload_status(&owner, &repo, fresh.id).await.is_ok());
+}

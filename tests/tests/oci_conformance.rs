@@ -8,8 +8,8 @@
 //! `org/name` and `org/team/name` (R-TEN-7), team isolation, read-only roles and service keys
 //! scoped to one container.
 //!
-//! Not covered: quotas (R-QUO-1..2). A `PATCH` announcing more than the layer limit needs an
-//! org with a small quota, and there is no API to change an org's quota yet.
+//! Quotas (R-QUO-1..2) are covered in `registry_meta.rs`, which sets small quotas with the
+//! operator command `arca-server org set-quota`.
 //!
 //! Every test starts its own server (fresh data dir, `demo` org bootstrapped, owner key) and
 //! authenticates with `Authorization: Bearer <owner key>` unless it says otherwise; every

@@ -1,5 +1,6 @@
 //! `arca-server`: the reference server of Arca. See `--help`.
 
+mod admin;
 mod app;
 mod config;
 mod errors;
@@ -45,6 +46,9 @@ enum Command {
     Serve(ServeFlags),
     /// Create an org with an owner and print the owner's first API key.
     Bootstrap(BootstrapArgs),
+    /// Operator commands on an org: storage limits (quota) and usage.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,6 +140,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Bootstrap(args)) => actix_web::rt::System::new().block_on(bootstrap(args)),
+        Some(Command::Org(command)) => actix_web::rt::System::new().block_on(admin::run(command)),
         Some(Command::Serve(flags)) => serve(flags),
         None => serve(cli.serve),
     };
@@ -240,6 +245,22 @@ async fn run(config: ServeConfig) -> Result<()> {
     }
     // Make sure the token-signing secret exists before serving.
     arca.signing_secret().await?;
+    // Abandoned uploads (no part for a day) are aborted, on every replica; idempotent.
+    {
+        let arca = arca.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let before = chrono::Utc::now() - chrono::Duration::hours(24);
+                match arca.sweep_stale_uploads(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(aborted = n, "swept abandoned uploads"),
+                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                }
+            }
+        });
+    }
 
     let state = AppState {
         arca,

@@ -295,16 +295,22 @@ pub async fn start_upload(
         .map_err(fail)?;
     if let Some(d) = &query.digest {
         let d = digest(d)?;
-        state
-            .arca
-            .append_blob_chunk(&p, &r, session.id, None, length, body_stream(payload))
-            .await
-            .map_err(fail)?;
-        let stored = state
-            .arca
-            .finish_blob_upload(&p, &r, session.id, &d)
-            .await
-            .map_err(fail)?;
+        // A single-request upload either completes or leaves nothing behind.
+        let result = async {
+            state
+                .arca
+                .append_blob_chunk(&p, &r, session.id, None, length, body_stream(payload))
+                .await?;
+            state.arca.finish_blob_upload(&p, &r, session.id, &d).await
+        }
+        .await;
+        let stored = match result {
+            Ok(stored) => stored,
+            Err(e) => {
+                let _ = state.arca.cancel_blob_upload(&p, &r, session.id).await;
+                return Err(fail(e));
+            }
+        };
         return Ok(api_version(&mut HttpResponse::Created())
             .insert_header((
                 header::LOCATION,

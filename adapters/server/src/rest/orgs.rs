@@ -48,6 +48,19 @@ pub async fn get_org(
     ])))
 }
 
+/// GET /v2/org/{org}/usage — the org's storage usage against its limits (R-QUO-2), for every
+/// member of the org: `{"usage":{"images":{"used","limit"},"modelsAndResources":{…},
+/// "maxLayerBytes"}}`.
+pub async fn org_usage(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&path)?;
+    let usage = state.arca.view_org_usage(&caller.0, &org).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("usage", json!(usage))])))
+}
+
 /// GET /v2/org/{org}/teams
 pub async fn list_teams(
     caller: Caller,

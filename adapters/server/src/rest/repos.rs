@@ -172,11 +172,18 @@ async fn list(
         .await?;
     let repos: Vec<Repository> = repos.into_iter().filter(|r| r.team == team).collect();
     let (repos, pagination) = paginate(repos, page);
+    let mut out = Vec::with_capacity(repos.len());
+    for repo in &repos {
+        let r = RepoRef {
+            org: repo.org.clone(),
+            team: repo.team.clone(),
+            name: repo.name.clone(),
+        };
+        let info = state.arca.repo_info(&caller.0, &r).await.ok();
+        out.push(repo_json(repo, info.as_ref()));
+    }
     Ok(HttpResponse::Ok().json(envelope(vec![
-        (
-            "repositories",
-            Value::Array(repos.iter().map(|r| repo_json(r, None)).collect()),
-        ),
+        ("repositories", Value::Array(out)),
         ("paginationInfo", pagination),
     ])))
 }

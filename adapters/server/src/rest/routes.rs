@@ -65,6 +65,7 @@ routes! {
     patch "/v2/org/{org}/teams/{team}" Authenticated => orgs::update_team,
     delete "/v2/org/{org}/teams/{team}" Authenticated => orgs::delete_team,
     get "/v2/org/{org}/permissions" Authenticated => orgs::org_permissions,
+    get "/v2/org/{org}/usage" Authenticated => orgs::org_usage,
     get "/v2/org/{org}/team/{team}/permissions" Authenticated => orgs::team_permissions,
 
     get "/v2/users/me" Authenticated => users::me,
