@@ -21,7 +21,7 @@ use arca_core::ports::{
 use arca_oci::Digest;
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
@@ -58,25 +58,30 @@ impl FsBlobStore {
         _backend_state: &str,
         parts: &[UploadPart],
     ) -> Result<ByteStream, BlobError> {
-        let mut files = Vec::with_capacity(parts.len());
+        // Sizes are checked up front without holding descriptors; files are opened one at a
+        // time while streaming, so an upload of thousands of chunks never exhausts the
+        // process's file descriptors.
+        let mut paths = Vec::with_capacity(parts.len());
         for p in parts {
             let path = self.part_path(upload_id, p.number);
             let unknown =
                 || BlobError::UploadUnknown(format!("part {} of upload {upload_id}", p.number));
-            let file = tokio::fs::File::open(&path).await.map_err(|e| {
+            let meta = tokio::fs::metadata(&path).await.map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
                     unknown()
                 } else {
                     io(e)
                 }
             })?;
-            if file.metadata().await.map_err(io)?.len() != p.size {
+            if meta.len() != p.size {
                 return Err(unknown());
             }
-            files.push(file);
+            paths.push(path);
         }
-        Ok(futures::stream::iter(files)
-            .flat_map(|f| ReaderStream::with_capacity(f, 256 * 1024))
+        Ok(futures::stream::iter(paths)
+            .then(tokio::fs::File::open)
+            .map_ok(|f| ReaderStream::with_capacity(f, 256 * 1024))
+            .try_flatten()
             .boxed())
     }
 
