@@ -57,6 +57,20 @@ pub struct Member {
     pub grants: Vec<RoleGrant>,
 }
 
+/// `org O` or `team O/T`, for messages.
+fn context_name(org: &OrgId, team: Option<&TeamName>) -> String {
+    team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"))
+}
+
+/// Where a grant in this context lives.
+fn grant_level(team: Option<&TeamName>) -> GrantLevel {
+    if team.is_some() {
+        GrantLevel::Team
+    } else {
+        GrantLevel::Org
+    }
+}
+
 fn people_target<'a>(org: &'a OrgId, team: Option<&'a TeamName>) -> Target<'a> {
     match team {
         Some(t) => Target::Team(org, t),
@@ -257,7 +271,7 @@ impl Arca {
                 Action::People(PeopleAction::ViewUsers),
                 &people_target(org, team),
             ),
-            || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}")),
+            || context_name(org, team),
         )?;
         let mut tx = self.meta.begin_read().await?;
         if let Some(t) = team {
@@ -324,16 +338,12 @@ impl Arca {
     ) -> Result<AddedMember, CoreError> {
         let k = key_principal(p)?;
         let target = people_target(org, team);
-        let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
+        let what = || context_name(org, team);
         require(
             decide(p, Action::People(PeopleAction::AddUsers), &target),
             what,
         )?;
-        let level = if team.is_some() {
-            GrantLevel::Team
-        } else {
-            GrantLevel::Org
-        };
+        let level = grant_level(team);
         check_role_assignment_at(level, &k.roles_in(team), roles)?;
         let mut tx = self.meta.begin().await?;
         org_or_404(tx.as_mut(), org).await?;
@@ -431,16 +441,12 @@ impl Arca {
     ) -> Result<Member, CoreError> {
         let k = key_principal(p)?;
         let target = people_target(org, team);
-        let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
+        let what = || context_name(org, team);
         require(
             decide(p, Action::People(PeopleAction::UpdateUserRoles), &target),
             what,
         )?;
-        let level = if team.is_some() {
-            GrantLevel::Team
-        } else {
-            GrantLevel::Org
-        };
+        let level = grant_level(team);
         let granter = k.roles_in(team);
         let mut tx = self.meta.begin().await?;
         let user = tx
@@ -536,7 +542,7 @@ impl Arca {
     ) -> Result<(), CoreError> {
         let k = key_principal(p)?;
         let target = people_target(org, team);
-        let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
+        let what = || context_name(org, team);
         require(
             decide(p, Action::People(PeopleAction::RemoveUsers), &target),
             what,
@@ -589,7 +595,7 @@ impl Arca {
         who: &str,
     ) -> Result<(User, Vec<Role>), CoreError> {
         let target = people_target(org, team);
-        let what = || team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"));
+        let what = || context_name(org, team);
         let add = decide(p, Action::People(PeopleAction::AddUsers), &target);
         if !add.is_allowed() {
             require(
@@ -627,9 +633,7 @@ impl Arca {
     ) -> Result<Permissions, CoreError> {
         let target = people_target(org, team);
         let view = decide(p, Action::People(PeopleAction::ViewOrgDetails), &target);
-        require(view, || {
-            team.map_or(format!("org {org}"), |t| format!("team {org}/{t}"))
-        })?;
+        require(view, || context_name(org, team))?;
         {
             let mut tx = self.meta.begin_read().await?;
             org_or_404(tx.as_mut(), org).await?;
