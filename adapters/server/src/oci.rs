@@ -219,8 +219,8 @@ fn content_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn upload_location(state: &AppState, req: &HttpRequest, name: &str, id: Uuid) -> String {
-    let _ = (state, req);
+/// The relative URL of an upload session (clients resolve it against the registry).
+fn upload_location(name: &str, id: Uuid) -> String {
     format!("/v2/{name}/blobs/uploads/{id}")
 }
 
@@ -320,10 +320,7 @@ pub async fn start_upload(
             .finish());
     }
     Ok(api_version(&mut HttpResponse::Accepted())
-        .insert_header((
-            header::LOCATION,
-            upload_location(&state, &req, &name, session.id),
-        ))
+        .insert_header((header::LOCATION, upload_location(&name, session.id)))
         .insert_header(("Range", "0-0"))
         .insert_header(("Docker-Upload-UUID", session.id.to_string()))
         .insert_header((
@@ -364,7 +361,7 @@ pub async fn upload_status(
         .await
         .map_err(|e| fail(&state, &req, Some(&scope), e))?;
     Ok(api_version(&mut HttpResponse::NoContent())
-        .insert_header((header::LOCATION, upload_location(&state, &req, &name, id)))
+        .insert_header((header::LOCATION, upload_location(&name, id)))
         .insert_header(("Range", range_header(s.received)))
         .insert_header(("Docker-Upload-UUID", id.to_string()))
         .finish())
@@ -406,7 +403,7 @@ pub async fn patch_upload(
         .await
         .map_err(|e| fail(&state, &req, Some(&scope), e))?;
     Ok(api_version(&mut HttpResponse::Accepted())
-        .insert_header((header::LOCATION, upload_location(&state, &req, &name, id)))
+        .insert_header((header::LOCATION, upload_location(&name, id)))
         .insert_header(("Range", range_header(s.received)))
         .insert_header(("Docker-Upload-UUID", id.to_string()))
         .finish())
