@@ -18,6 +18,7 @@
 //! ```
 
 pub mod admin;
+pub mod artifacts;
 pub mod authn;
 pub mod authz;
 pub mod error;

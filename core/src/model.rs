@@ -3,7 +3,7 @@
 
 use crate::names::{Email, OrgId, TeamName};
 use crate::quota::QuotaLimits;
-use arca_auth::{EntityFilter, KeyKind, KeyService, Role, ServiceKeyScope};
+use arca_auth::{ArtifactKind, EntityFilter, KeyKind, KeyService, Role, ServiceKeyScope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -312,4 +312,267 @@ pub struct TagRecord {
     pub digest: String,
     /// When the tag last moved.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A key/value pair, as NGC's attribute lists and metrics tables carry them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyValue {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// One custom metrics table of a model or resource version (R-MOD-2: at most 3 tables of at
+/// most 12 pairs; the limits are checked by the use cases).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsTable {
+    /// Table name.
+    pub name: String,
+    /// Key/value rows.
+    pub attributes: Vec<KeyValue>,
+}
+
+/// The public dataset a model was trained on (R-MOD-1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PublicDataset {
+    /// Dataset name.
+    pub name: Option<String>,
+    /// Link to the dataset.
+    pub link: Option<String>,
+    /// Its license.
+    pub license: Option<String>,
+}
+
+/// Descriptive metadata of a model, resource or Helm chart, with NGC's field names. One
+/// superset for the three kinds: fields a kind does not use stay empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ArtifactMetadata {
+    /// Display name.
+    pub display_name: Option<String>,
+    /// One-line description.
+    pub short_description: Option<String>,
+    /// Overview, in Markdown.
+    pub description: Option<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Logo URL.
+    pub logo: Option<String>,
+    /// Publisher.
+    pub publisher: Option<String>,
+    /// Built by.
+    pub built_by: Option<String>,
+    /// Owner name.
+    pub owner_name: Option<String>,
+    /// Application (models, resources).
+    pub application: Option<String>,
+    /// Training framework (models, resources).
+    pub framework: Option<String>,
+    /// Model format (models, resources).
+    pub model_format: Option<String>,
+    /// Precision (models, resources).
+    pub precision: Option<String>,
+    /// Public dataset used (models, resources).
+    pub public_dataset: Option<PublicDataset>,
+    /// Model card sections (models).
+    pub bias: Option<String>,
+    /// Model card: explainability.
+    pub explainability: Option<String>,
+    /// Model card: privacy.
+    pub privacy: Option<String>,
+    /// Model card: safety and security.
+    pub safety_and_security: Option<String>,
+    /// Resource documents (Markdown): advanced guide.
+    pub advanced: Option<String>,
+    /// Resource documents: performance.
+    pub performance: Option<String>,
+    /// Resource documents: quick start guide.
+    pub quick_start_guide: Option<String>,
+    /// Resource documents: setup.
+    pub setup: Option<String>,
+    /// Free attributes (charts, guide §6.5.1).
+    pub attributes: Vec<KeyValue>,
+}
+
+/// Metadata of one version of a model, resource or chart, with NGC's field names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct VersionMetadata {
+    /// Description.
+    pub description: Option<String>,
+    /// Accuracy reached.
+    pub accuracy_reached: Option<f64>,
+    /// Batch size.
+    pub batch_size: Option<i64>,
+    /// GPU model.
+    pub gpu_model: Option<String>,
+    /// Memory footprint.
+    pub memory_footprint: Option<String>,
+    /// Number of epochs.
+    pub number_of_epochs: Option<i64>,
+    /// Link.
+    pub link: Option<String>,
+    /// Link type (`NGC`, `Github`, `Other`).
+    pub link_type: Option<String>,
+    /// Owner name.
+    pub owner_name: Option<String>,
+    /// Custom metrics tables.
+    pub custom_metrics: Vec<MetricsTable>,
+    /// Other contents (key/value).
+    pub other_contents: Vec<KeyValue>,
+    /// Resource version documents (Markdown): release notes.
+    pub release_notes: Option<String>,
+    /// Resource version documents: performance.
+    pub performance: Option<String>,
+    /// Resource version documents: quick start guide.
+    pub quick_start_guide: Option<String>,
+    /// Resource version documents: setup.
+    pub setup: Option<String>,
+    /// Kind-specific data kept as JSON (e.g. a chart version's `Chart.yaml` and package digest).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A model, resource or Helm chart record: `org/[team/]name` of one kind (R-MOD, R-HELM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Numeric id.
+    pub id: i64,
+    /// `Model`, `Resource` or `HelmChart`.
+    pub kind: ArtifactKind,
+    /// Owning org.
+    pub org: OrgId,
+    /// Owning team, if any.
+    pub team: Option<TeamName>,
+    /// Name, unique per kind in its org or team.
+    pub name: crate::names::ArtifactName,
+    /// Descriptive metadata.
+    pub metadata: ArtifactMetadata,
+    /// Whether anonymous callers may read it.
+    pub public: bool,
+    /// The version marked latest (the last completed, unless set explicitly).
+    pub latest_version: Option<crate::names::VersionId>,
+    /// The user who created it (R-MOD-5: creators may delete resources).
+    pub created_by: Option<i64>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Artifact {
+    /// `org/[team/]name`.
+    pub fn path(&self) -> String {
+        match &self.team {
+            Some(t) => format!("{}/{}/{}", self.org, t, self.name),
+            None => format!("{}/{}", self.org, self.name),
+        }
+    }
+}
+
+/// Fields of an artifact to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewArtifact {
+    /// Kind.
+    pub kind: ArtifactKind,
+    /// Owning org.
+    pub org: OrgId,
+    /// Owning team.
+    pub team: Option<TeamName>,
+    /// Name.
+    pub name: crate::names::ArtifactName,
+    /// Metadata.
+    pub metadata: ArtifactMetadata,
+    /// Public flag.
+    pub public: bool,
+    /// Creator.
+    pub created_by: Option<i64>,
+    /// Creation time (also the first `updated_at`).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether a version's files are all there (R-MOD-3: only complete versions are visible to
+/// readers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VersionStatus {
+    /// Files are being uploaded; readers do not see the version.
+    UploadPending,
+    /// Committed and visible.
+    UploadComplete,
+}
+
+impl VersionStatus {
+    /// The wire name (`UPLOAD_PENDING`, `UPLOAD_COMPLETE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UploadPending => "UPLOAD_PENDING",
+            Self::UploadComplete => "UPLOAD_COMPLETE",
+        }
+    }
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "UPLOAD_PENDING" => Some(Self::UploadPending),
+            "UPLOAD_COMPLETE" => Some(Self::UploadComplete),
+            _ => None,
+        }
+    }
+}
+
+/// One version of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactVersion {
+    /// Numeric id, unique across artifacts (NGC's integer `latestVersionId`).
+    pub id: i64,
+    /// The artifact.
+    pub artifact_id: i64,
+    /// Version id, unique per artifact.
+    pub version: crate::names::VersionId,
+    /// Upload status.
+    pub status: VersionStatus,
+    /// Metadata.
+    pub metadata: VersionMetadata,
+    /// Number of files (set when the version completes).
+    pub file_count: u64,
+    /// Total bytes of its files (set when the version completes).
+    pub total_size: u64,
+    /// The user who created it.
+    pub created_by: Option<i64>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Fields of a version to be created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewArtifactVersion {
+    /// The artifact.
+    pub artifact_id: i64,
+    /// Version id.
+    pub version: crate::names::VersionId,
+    /// Initial status.
+    pub status: VersionStatus,
+    /// Metadata.
+    pub metadata: VersionMetadata,
+    /// Creator.
+    pub created_by: Option<i64>,
+    /// Creation time (also the first `updated_at`).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One file of a version: a path and the content-addressed blob it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionFile {
+    /// Relative POSIX path inside the version (validated by the use cases).
+    pub path: String,
+    /// `sha256:<hex>` digest of the content (a blob in the blob store).
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When the file was added to the version.
+    pub created_at: DateTime<Utc>,
 }

@@ -107,7 +107,8 @@ pub const RESERVED_NAMES: &[&str] = &[
     "no-team",
 ];
 
-fn shown(value: &str) -> String {
+/// Shortens user input before it is echoed in an error message.
+pub fn shown(value: &str) -> String {
     let mut s: String = value
         .chars()
         .take(64)
