@@ -243,137 +243,87 @@ pub trait MetadataTx: Send {
     // ---- artifacts: models, resources, Helm charts (R-MOD, R-HELM) ----
     /// Creates an artifact; `AlreadyExists` if its kind already has that path, `NotFound` if
     /// the org does not exist.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn insert_artifact(&mut self, artifact: &NewArtifact) -> Result<Artifact, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn insert_artifact(&mut self, artifact: &NewArtifact) -> Result<Artifact, StoreError>;
     /// Reads an artifact by kind and path.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn get_artifact(
         &mut self,
         kind: ArtifactKind,
         org: &OrgId,
         team: Option<&TeamName>,
         name: &str,
-    ) -> Result<Option<Artifact>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<Option<Artifact>, StoreError>;
     /// Every artifact of a kind in an org (org level and all teams), ordered by team (org
     /// level first) then name.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn list_artifacts(
         &mut self,
         kind: ArtifactKind,
         org: &OrgId,
-    ) -> Result<Vec<Artifact>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<Vec<Artifact>, StoreError>;
     /// Replaces an artifact's metadata, public flag, latest version and `updated_at`;
     /// `NotFound` if absent.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn update_artifact(&mut self, artifact: &Artifact) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn update_artifact(&mut self, artifact: &Artifact) -> Result<(), StoreError>;
     /// Deletes an artifact with its versions, their files and its blob links; `NotFound` if
     /// absent.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError>;
 
     /// Creates a version; `AlreadyExists` if the artifact has that version id, `NotFound` if
     /// the artifact is gone.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn insert_version(
         &mut self,
         version: &NewArtifactVersion,
-    ) -> Result<ArtifactVersion, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<ArtifactVersion, StoreError>;
     /// Reads a version by artifact and version id.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn get_version(
         &mut self,
         artifact_id: i64,
         version: &str,
-    ) -> Result<Option<ArtifactVersion>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<Option<ArtifactVersion>, StoreError>;
     /// Every version of an artifact, in creation order (oldest first).
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn list_versions(
-        &mut self,
-        artifact_id: i64,
-    ) -> Result<Vec<ArtifactVersion>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn list_versions(&mut self, artifact_id: i64)
+        -> Result<Vec<ArtifactVersion>, StoreError>;
     /// Every version of every artifact of a kind in an org, ordered by artifact id then
     /// creation (for listings such as a Helm `index.yaml`, without one query per artifact).
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn list_org_versions(
         &mut self,
         kind: ArtifactKind,
         org: &OrgId,
-    ) -> Result<Vec<ArtifactVersion>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<Vec<ArtifactVersion>, StoreError>;
     /// Replaces a version's status, metadata, file count, total size and `updated_at`;
     /// `NotFound` if absent.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn update_version(&mut self, version: &ArtifactVersion) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn update_version(&mut self, version: &ArtifactVersion) -> Result<(), StoreError>;
     /// Deletes a version and its file rows; `NotFound` if absent.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError>;
 
     /// Adds a file to a version, replacing the file at the same path; `NotFound` if the
     /// version is gone.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn put_version_file(
         &mut self,
         version_id: i64,
         file: &VersionFile,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<(), StoreError>;
     /// Removes the file at `path` from a version; returns whether there was one.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn delete_version_file(
         &mut self,
         version_id: i64,
         path: &str,
-    ) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<bool, StoreError>;
     /// The files of a version, ordered by path (byte order).
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
-    async fn version_files(&mut self, version_id: i64) -> Result<Vec<VersionFile>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    async fn version_files(&mut self, version_id: i64) -> Result<Vec<VersionFile>, StoreError>;
 
     /// Records that an artifact holds a blob (uploaded for it, or referenced by one of its
     /// versions); idempotent. `NotFound` if the artifact is gone.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn add_artifact_blob(
         &mut self,
         artifact_id: i64,
         digest: &str,
         size: u64,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<(), StoreError>;
     /// The size of a blob the artifact holds, if it holds it.
-    #[allow(unused_variables)] // TEMP-DEFAULT until the adapters implement it
     async fn artifact_blob(
         &mut self,
         artifact_id: i64,
         digest: &str,
-    ) -> Result<Option<u64>, StoreError> {
-        Err(StoreError::Backend("artifact store not implemented".into()))
-    }
+    ) -> Result<Option<u64>, StoreError>;
 }
 
 /// A stream of bytes, as bodies travel between the server and the blob store.

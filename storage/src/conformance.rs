@@ -5,10 +5,12 @@
 //! broken rule, so the functions are used like assertions. They are public so that adapters
 //! outside this crate can be held to the same contract.
 
+mod artifacts;
 mod blob;
 mod metadata;
 mod registry;
 
+pub use artifacts::*;
 pub use blob::*;
 pub use metadata::*;
 pub use registry::*;

@@ -5,9 +5,11 @@
 //! nothing behind. Read transactions work on a snapshot.
 
 use crate::blob_common::{hash_stream, once, slice_range, verify, HashedBytes};
+use arca_auth::ArtifactKind;
 use arca_core::model::{
-    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, Repository,
-    RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
+    ApiKey, Artifact, ArtifactVersion, BlobRecord, ManifestRecord, NewArtifact, NewArtifactVersion,
+    NewOrg, NewRepository, NewTeam, NewUser, Org, Repository, RoleGrant, TagRecord, Team,
+    UploadPart, UploadSession, User, VersionFile,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{
@@ -41,6 +43,13 @@ struct State {
     manifests: BTreeMap<(i64, String), ManifestRecord>,
     tags: BTreeMap<(i64, String), TagRecord>,
     usage: BTreeMap<(String, String, String), u64>,
+    artifacts: BTreeMap<i64, Artifact>,
+    /// Versions by id (ids grow with creation).
+    versions: BTreeMap<i64, ArtifactVersion>,
+    /// Files by (version id, path); `String` order is byte order.
+    version_files: BTreeMap<(i64, String), VersionFile>,
+    /// Blob sizes by (artifact id, digest).
+    artifact_blobs: BTreeMap<(i64, String), u64>,
 }
 
 impl State {
@@ -102,6 +111,14 @@ impl MetadataStore for MemoryMetadataStore {
 
 fn key_scope_conflict(a: &ApiKey, b: &ApiKey) -> bool {
     a.org == b.org && a.user_id == b.user_id && a.name == b.name
+}
+
+/// `kind org/[team/]name`, for messages.
+fn artifact_what(kind: ArtifactKind, org: &OrgId, team: Option<&TeamName>, name: &str) -> String {
+    match team {
+        Some(t) => format!("{kind} {org}/{t}/{name}"),
+        None => format!("{kind} {org}/{name}"),
+    }
 }
 
 #[async_trait]
@@ -735,6 +752,280 @@ impl MetadataTx for MemoryTx {
             .collect();
         v.sort_by_key(|u| (u.updated_at, u.id));
         Ok(v)
+    }
+
+    async fn insert_artifact(&mut self, artifact: &NewArtifact) -> Result<Artifact, StoreError> {
+        let s = self.writable()?;
+        if !s.orgs.contains_key(artifact.org.as_str()) {
+            return Err(StoreError::NotFound(format!("org {}", artifact.org)));
+        }
+        if s.artifacts.values().any(|a| {
+            a.kind == artifact.kind
+                && a.org == artifact.org
+                && a.team == artifact.team
+                && a.name == artifact.name
+        }) {
+            return Err(StoreError::AlreadyExists(artifact_what(
+                artifact.kind,
+                &artifact.org,
+                artifact.team.as_ref(),
+                artifact.name.as_str(),
+            )));
+        }
+        let record = Artifact {
+            id: s.next_id(),
+            kind: artifact.kind,
+            org: artifact.org.clone(),
+            team: artifact.team.clone(),
+            name: artifact.name.clone(),
+            metadata: artifact.metadata.clone(),
+            public: artifact.public,
+            latest_version: None,
+            created_by: artifact.created_by,
+            created_at: artifact.created_at,
+            updated_at: artifact.created_at,
+        };
+        s.artifacts.insert(record.id, record.clone());
+        Ok(record)
+    }
+
+    async fn get_artifact(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Artifact>, StoreError> {
+        Ok(self
+            .work
+            .artifacts
+            .values()
+            .find(|a| {
+                a.kind == kind
+                    && &a.org == org
+                    && a.team.as_ref() == team
+                    && a.name.as_str() == name
+            })
+            .cloned())
+    }
+
+    async fn list_artifacts(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<Artifact>, StoreError> {
+        let mut v: Vec<Artifact> = self
+            .work
+            .artifacts
+            .values()
+            .filter(|a| a.kind == kind && &a.org == org)
+            .cloned()
+            .collect();
+        // `None` (org level) sorts before every team; names compare bytewise.
+        v.sort_by(|a, b| (&a.team, &a.name).cmp(&(&b.team, &b.name)));
+        Ok(v)
+    }
+
+    async fn update_artifact(&mut self, artifact: &Artifact) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        let a = s
+            .artifacts
+            .get_mut(&artifact.id)
+            .ok_or_else(|| StoreError::NotFound(format!("artifact {}", artifact.id)))?;
+        a.metadata = artifact.metadata.clone();
+        a.public = artifact.public;
+        a.latest_version = artifact.latest_version.clone();
+        a.updated_at = artifact.updated_at;
+        Ok(())
+    }
+
+    async fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        s.artifacts
+            .remove(&artifact_id)
+            .ok_or_else(|| StoreError::NotFound(format!("artifact {artifact_id}")))?;
+        let versions: BTreeSet<i64> = s
+            .versions
+            .values()
+            .filter(|v| v.artifact_id == artifact_id)
+            .map(|v| v.id)
+            .collect();
+        s.versions.retain(|id, _| !versions.contains(id));
+        s.version_files.retain(|(v, _), _| !versions.contains(v));
+        s.artifact_blobs.retain(|(a, _), _| *a != artifact_id);
+        Ok(())
+    }
+
+    async fn insert_version(
+        &mut self,
+        version: &NewArtifactVersion,
+    ) -> Result<ArtifactVersion, StoreError> {
+        let s = self.writable()?;
+        if !s.artifacts.contains_key(&version.artifact_id) {
+            return Err(StoreError::NotFound(format!(
+                "artifact {}",
+                version.artifact_id
+            )));
+        }
+        if s.versions
+            .values()
+            .any(|v| v.artifact_id == version.artifact_id && v.version == version.version)
+        {
+            return Err(StoreError::AlreadyExists(format!(
+                "version {} of artifact {}",
+                version.version, version.artifact_id
+            )));
+        }
+        let record = ArtifactVersion {
+            id: s.next_id(),
+            artifact_id: version.artifact_id,
+            version: version.version.clone(),
+            status: version.status,
+            metadata: version.metadata.clone(),
+            file_count: 0,
+            total_size: 0,
+            created_by: version.created_by,
+            created_at: version.created_at,
+            updated_at: version.created_at,
+        };
+        s.versions.insert(record.id, record.clone());
+        Ok(record)
+    }
+
+    async fn get_version(
+        &mut self,
+        artifact_id: i64,
+        version: &str,
+    ) -> Result<Option<ArtifactVersion>, StoreError> {
+        Ok(self
+            .work
+            .versions
+            .values()
+            .find(|v| v.artifact_id == artifact_id && v.version.as_str() == version)
+            .cloned())
+    }
+
+    async fn list_versions(
+        &mut self,
+        artifact_id: i64,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        // `versions` iterates by id: creation order.
+        Ok(self
+            .work
+            .versions
+            .values()
+            .filter(|v| v.artifact_id == artifact_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn list_org_versions(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        let artifacts: BTreeSet<i64> = self
+            .work
+            .artifacts
+            .values()
+            .filter(|a| a.kind == kind && &a.org == org)
+            .map(|a| a.id)
+            .collect();
+        let mut v: Vec<ArtifactVersion> = self
+            .work
+            .versions
+            .values()
+            .filter(|v| artifacts.contains(&v.artifact_id))
+            .cloned()
+            .collect();
+        v.sort_by_key(|v| (v.artifact_id, v.id));
+        Ok(v)
+    }
+
+    async fn update_version(&mut self, version: &ArtifactVersion) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        let v = s
+            .versions
+            .get_mut(&version.id)
+            .ok_or_else(|| StoreError::NotFound(format!("version {}", version.id)))?;
+        v.status = version.status;
+        v.metadata = version.metadata.clone();
+        v.file_count = version.file_count;
+        v.total_size = version.total_size;
+        v.updated_at = version.updated_at;
+        Ok(())
+    }
+
+    async fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        s.versions
+            .remove(&version_id)
+            .ok_or_else(|| StoreError::NotFound(format!("version {version_id}")))?;
+        s.version_files.retain(|(v, _), _| *v != version_id);
+        Ok(())
+    }
+
+    async fn put_version_file(
+        &mut self,
+        version_id: i64,
+        file: &VersionFile,
+    ) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if !s.versions.contains_key(&version_id) {
+            return Err(StoreError::NotFound(format!("version {version_id}")));
+        }
+        s.version_files
+            .insert((version_id, file.path.clone()), file.clone());
+        Ok(())
+    }
+
+    async fn delete_version_file(
+        &mut self,
+        version_id: i64,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let s = self.writable()?;
+        Ok(s.version_files
+            .remove(&(version_id, path.to_string()))
+            .is_some())
+    }
+
+    async fn version_files(&mut self, version_id: i64) -> Result<Vec<VersionFile>, StoreError> {
+        Ok(self
+            .work
+            .version_files
+            .range((version_id, String::new())..)
+            .take_while(|((v, _), _)| *v == version_id)
+            .map(|(_, f)| f.clone())
+            .collect())
+    }
+
+    async fn add_artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        let s = self.writable()?;
+        if !s.artifacts.contains_key(&artifact_id) {
+            return Err(StoreError::NotFound(format!("artifact {artifact_id}")));
+        }
+        s.artifact_blobs
+            .entry((artifact_id, digest.to_string()))
+            .or_insert(size);
+        Ok(())
+    }
+
+    async fn artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .work
+            .artifact_blobs
+            .get(&(artifact_id, digest.to_string()))
+            .copied())
     }
 }
 

@@ -257,3 +257,65 @@ pub(crate) fn tag_row(r: &impl SqlRow) -> Result<arca_core::model::TagRecord, St
         updated_at: r.time("updated_at")?,
     })
 }
+
+/// Decodes the `team` column: `''` marks the org level.
+fn opt_team(team: String) -> Result<Option<arca_core::names::TeamName>, StoreError> {
+    if team.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(parse(&team, "team name")?))
+    }
+}
+
+/// Decodes an artifact (model, resource, Helm chart); `kind` is the wire name, `team = ''`
+/// marks an org-level artifact, `metadata` is JSON.
+pub(crate) fn artifact_row(r: &impl SqlRow) -> Result<arca_core::model::Artifact, StoreError> {
+    Ok(arca_core::model::Artifact {
+        id: r.int("id")?,
+        kind: parse(&r.text("kind")?, "artifact kind")?,
+        org: parse(&r.text("org")?, "org id")?,
+        team: opt_team(r.text("team")?)?,
+        name: parse(&r.text("name")?, "artifact name")?,
+        metadata: from_json(&r.text("metadata")?)?,
+        public: r.flag("public")?,
+        latest_version: r
+            .opt_text("latest_version")?
+            .map(|v| parse(&v, "version id"))
+            .transpose()?,
+        created_by: r.opt_int("created_by")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// Decodes an artifact version; `status` is the wire name, `metadata` is JSON.
+pub(crate) fn version_row(
+    r: &impl SqlRow,
+) -> Result<arca_core::model::ArtifactVersion, StoreError> {
+    let status = r.text("status")?;
+    Ok(arca_core::model::ArtifactVersion {
+        id: r.int("id")?,
+        artifact_id: r.int("artifact_id")?,
+        version: parse(&r.text("version")?, "version id")?,
+        status: arca_core::model::VersionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("version status {status:?}")))?,
+        metadata: from_json(&r.text("metadata")?)?,
+        file_count: u64_of(r.int("file_count")?, "file count")?,
+        total_size: u64_of(r.int("total_size")?, "total size")?,
+        created_by: r.opt_int("created_by")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// Decodes one file of a version.
+pub(crate) fn version_file_row(
+    r: &impl SqlRow,
+) -> Result<arca_core::model::VersionFile, StoreError> {
+    Ok(arca_core::model::VersionFile {
+        path: r.text("path")?,
+        digest: r.text("digest")?,
+        size: u64_of(r.int("size")?, "size")?,
+        created_at: r.time("created_at")?,
+    })
+}

@@ -7,14 +7,15 @@
 //! The schema lives in `migrations/sqlite/` and is applied at open.
 
 use crate::sql_common::{
-    blob_row, grant_row, i64_of, key_row, manifest_row, map_err, opt_ts, org_row, owner_of, parse,
-    parse_opt_ts, parse_ts, part_row, repo_row, tag_row, team_col, team_row, to_json, ts, u64_of,
-    upload_row, user_row, SqlRow,
+    artifact_row, blob_row, grant_row, i64_of, key_row, manifest_row, map_err, opt_ts, org_row,
+    owner_of, parse, parse_opt_ts, parse_ts, part_row, repo_row, tag_row, team_col, team_row,
+    to_json, ts, u64_of, upload_row, user_row, version_file_row, version_row, SqlRow,
 };
-use arca_auth::Role;
+use arca_auth::{ArtifactKind, Role};
 use arca_core::model::{
-    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata,
-    Repository, RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
+    ApiKey, Artifact, ArtifactVersion, BlobRecord, ManifestRecord, NewArtifact, NewArtifactVersion,
+    NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata, Repository, RoleGrant, TagRecord,
+    Team, UploadPart, UploadSession, User, VersionFile,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{MetadataStore, MetadataTx, StoreError};
@@ -957,5 +958,289 @@ impl MetadataTx for SqliteTx {
             upload_row,
         )
         .await
+    }
+
+    async fn insert_artifact(&mut self, artifact: &NewArtifact) -> Result<Artifact, StoreError> {
+        if self.get_org(&artifact.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", artifact.org)));
+        }
+        let what = match &artifact.team {
+            Some(team) => format!(
+                "{} {}/{team}/{}",
+                artifact.kind, artifact.org, artifact.name
+            ),
+            None => format!("{} {}/{}", artifact.kind, artifact.org, artifact.name),
+        };
+        self.exec(
+            sqlx::query(
+                "INSERT INTO artifacts (kind, org, team, name, metadata, public, latest_version, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+            )
+            .bind(artifact.kind.as_str())
+            .bind(artifact.org.as_str())
+            .bind(team_col(artifact.team.as_ref()))
+            .bind(artifact.name.as_str())
+            .bind(to_json(&artifact.metadata)?)
+            .bind(artifact.public as i64)
+            .bind(artifact.created_by)
+            .bind(ts(artifact.created_at))
+            .bind(ts(artifact.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_artifact(
+            artifact.kind,
+            &artifact.org,
+            artifact.team.as_ref(),
+            artifact.name.as_str(),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Backend("inserted artifact vanished".into()))
+    }
+
+    async fn get_artifact(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Artifact>, StoreError> {
+        self.fetch_opt(
+            sqlx::query(
+                "SELECT * FROM artifacts WHERE kind = ? AND org = ? AND team = ? AND name = ?",
+            )
+            .bind(kind.as_str())
+            .bind(org.as_str())
+            .bind(team_col(team))
+            .bind(name),
+            "artifact",
+            artifact_row,
+        )
+        .await
+    }
+
+    async fn list_artifacts(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<Artifact>, StoreError> {
+        // team = '' (org level) sorts first; BINARY collation is byte order.
+        self.fetch_all(
+            sqlx::query("SELECT * FROM artifacts WHERE kind = ? AND org = ? ORDER BY team, name")
+                .bind(kind.as_str())
+                .bind(org.as_str()),
+            "artifacts",
+            artifact_row,
+        )
+        .await
+    }
+
+    async fn update_artifact(&mut self, artifact: &Artifact) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query(
+                "UPDATE artifacts SET metadata = ?, public = ?, latest_version = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(to_json(&artifact.metadata)?)
+            .bind(artifact.public as i64)
+            .bind(artifact.latest_version.as_ref().map(|v| v.as_str()))
+            .bind(ts(artifact.updated_at))
+            .bind(artifact.id),
+            &format!("artifact {}", artifact.id),
+        )
+        .await
+    }
+
+    async fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError> {
+        // Versions, their files and the blob links go with it (ON DELETE CASCADE).
+        self.exec_one(
+            sqlx::query("DELETE FROM artifacts WHERE id = ?").bind(artifact_id),
+            &format!("artifact {artifact_id}"),
+        )
+        .await
+    }
+
+    async fn insert_version(
+        &mut self,
+        version: &NewArtifactVersion,
+    ) -> Result<ArtifactVersion, StoreError> {
+        // An unknown artifact violates the foreign key: NotFound.
+        let what = format!(
+            "version {} of artifact {}",
+            version.version, version.artifact_id
+        );
+        self.exec(
+            sqlx::query(
+                "INSERT INTO artifact_versions (artifact_id, version, status, metadata, file_count, total_size, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
+            )
+            .bind(version.artifact_id)
+            .bind(version.version.as_str())
+            .bind(version.status.as_str())
+            .bind(to_json(&version.metadata)?)
+            .bind(version.created_by)
+            .bind(ts(version.created_at))
+            .bind(ts(version.created_at)),
+            &what,
+        )
+        .await?;
+        self.get_version(version.artifact_id, version.version.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Backend("inserted version vanished".into()))
+    }
+
+    async fn get_version(
+        &mut self,
+        artifact_id: i64,
+        version: &str,
+    ) -> Result<Option<ArtifactVersion>, StoreError> {
+        self.fetch_opt(
+            sqlx::query("SELECT * FROM artifact_versions WHERE artifact_id = ? AND version = ?")
+                .bind(artifact_id)
+                .bind(version),
+            "version",
+            version_row,
+        )
+        .await
+    }
+
+    async fn list_versions(
+        &mut self,
+        artifact_id: i64,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM artifact_versions WHERE artifact_id = ? ORDER BY id")
+                .bind(artifact_id),
+            "versions",
+            version_row,
+        )
+        .await
+    }
+
+    async fn list_org_versions(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        self.fetch_all(
+            sqlx::query(
+                "SELECT v.* FROM artifacts a JOIN artifact_versions v ON v.artifact_id = a.id \
+                 WHERE a.kind = ? AND a.org = ? ORDER BY v.artifact_id, v.id",
+            )
+            .bind(kind.as_str())
+            .bind(org.as_str()),
+            "versions",
+            version_row,
+        )
+        .await
+    }
+
+    async fn update_version(&mut self, version: &ArtifactVersion) -> Result<(), StoreError> {
+        self.exec_one(
+            sqlx::query(
+                "UPDATE artifact_versions SET status = ?, metadata = ?, file_count = ?, total_size = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(version.status.as_str())
+            .bind(to_json(&version.metadata)?)
+            .bind(i64_of(version.file_count, "file count")?)
+            .bind(i64_of(version.total_size, "total size")?)
+            .bind(ts(version.updated_at))
+            .bind(version.id),
+            &format!("version {}", version.id),
+        )
+        .await
+    }
+
+    async fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError> {
+        // Its files go with it (ON DELETE CASCADE).
+        self.exec_one(
+            sqlx::query("DELETE FROM artifact_versions WHERE id = ?").bind(version_id),
+            &format!("version {version_id}"),
+        )
+        .await
+    }
+
+    async fn put_version_file(
+        &mut self,
+        version_id: i64,
+        file: &VersionFile,
+    ) -> Result<(), StoreError> {
+        // An unknown version violates the foreign key: NotFound.
+        self.exec(
+            sqlx::query(
+                "INSERT INTO artifact_files (version_id, path, digest, size, created_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (version_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size, created_at = excluded.created_at",
+            )
+            .bind(version_id)
+            .bind(&file.path)
+            .bind(&file.digest)
+            .bind(i64_of(file.size, "size")?)
+            .bind(ts(file.created_at)),
+            &format!("version {version_id}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_version_file(
+        &mut self,
+        version_id: i64,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .exec(
+                sqlx::query("DELETE FROM artifact_files WHERE version_id = ? AND path = ?")
+                    .bind(version_id)
+                    .bind(path),
+                &format!("file {path}"),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn version_files(&mut self, version_id: i64) -> Result<Vec<VersionFile>, StoreError> {
+        self.fetch_all(
+            sqlx::query("SELECT * FROM artifact_files WHERE version_id = ? ORDER BY path")
+                .bind(version_id),
+            "files",
+            version_file_row,
+        )
+        .await
+    }
+
+    async fn add_artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        // An unknown artifact violates the foreign key: NotFound.
+        self.exec(
+            sqlx::query(
+                "INSERT INTO artifact_blobs (artifact_id, digest, size) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(artifact_id)
+            .bind(digest)
+            .bind(i64_of(size, "size")?),
+            &format!("artifact {artifact_id}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let size = self
+            .fetch_opt(
+                sqlx::query("SELECT size FROM artifact_blobs WHERE artifact_id = ? AND digest = ?")
+                    .bind(artifact_id)
+                    .bind(digest),
+                "artifact blob",
+                |r| r.int("size"),
+            )
+            .await?;
+        size.map(|s| u64_of(s, "size")).transpose()
     }
 }

@@ -276,6 +276,22 @@ leaky_tx! {
         fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError>;
         fn add_usage(&mut self, org: &arca_core::names::OrgId, ledger: &str, digest: &str, size: u64) -> Result<bool, StoreError>;
         fn usage(&mut self, org: &arca_core::names::OrgId, ledger: &str) -> Result<u64, StoreError>;
+        fn insert_artifact(&mut self, artifact: &arca_core::model::NewArtifact) -> Result<arca_core::model::Artifact, StoreError>;
+        fn get_artifact(&mut self, kind: arca_auth::ArtifactKind, org: &arca_core::names::OrgId, team: Option<&arca_core::names::TeamName>, name: &str) -> Result<Option<arca_core::model::Artifact>, StoreError>;
+        fn list_artifacts(&mut self, kind: arca_auth::ArtifactKind, org: &arca_core::names::OrgId) -> Result<Vec<arca_core::model::Artifact>, StoreError>;
+        fn update_artifact(&mut self, artifact: &arca_core::model::Artifact) -> Result<(), StoreError>;
+        fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError>;
+        fn insert_version(&mut self, version: &arca_core::model::NewArtifactVersion) -> Result<arca_core::model::ArtifactVersion, StoreError>;
+        fn get_version(&mut self, artifact_id: i64, version: &str) -> Result<Option<arca_core::model::ArtifactVersion>, StoreError>;
+        fn list_versions(&mut self, artifact_id: i64) -> Result<Vec<arca_core::model::ArtifactVersion>, StoreError>;
+        fn list_org_versions(&mut self, kind: arca_auth::ArtifactKind, org: &arca_core::names::OrgId) -> Result<Vec<arca_core::model::ArtifactVersion>, StoreError>;
+        fn update_version(&mut self, version: &arca_core::model::ArtifactVersion) -> Result<(), StoreError>;
+        fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError>;
+        fn put_version_file(&mut self, version_id: i64, file: &arca_core::model::VersionFile) -> Result<(), StoreError>;
+        fn delete_version_file(&mut self, version_id: i64, path: &str) -> Result<bool, StoreError>;
+        fn version_files(&mut self, version_id: i64) -> Result<Vec<arca_core::model::VersionFile>, StoreError>;
+        fn add_artifact_blob(&mut self, artifact_id: i64, digest: &str, size: u64) -> Result<(), StoreError>;
+        fn artifact_blob(&mut self, artifact_id: i64, digest: &str) -> Result<Option<u64>, StoreError>;
 }
 
 #[tokio::test]
@@ -289,6 +305,19 @@ async fn suite_catches_a_metadata_store_whose_rollback_commits() {
         "the suite must fail a store whose rollback keeps writes"
     );
     conformance::rollback_discards_everything(&MemoryMetadataStore::new()).await;
+}
+
+#[tokio::test]
+async fn suite_catches_artifact_writes_that_survive_a_rollback() {
+    let broken = LeakyRollbackStore(MemoryMetadataStore::new());
+    let outcome = AssertUnwindSafe(conformance::artifact_writes_roll_back(&broken))
+        .catch_unwind()
+        .await;
+    assert!(
+        outcome.is_err(),
+        "the suite must fail a store whose rollback keeps artifact writes"
+    );
+    conformance::artifact_writes_roll_back(&MemoryMetadataStore::new()).await;
 }
 
 // Adapters backed by services (PostgreSQL, S3): see the module.

@@ -85,6 +85,7 @@ where
     upload_sessions(make().await.as_ref()).await;
     concurrent_writers_are_serialized(make().await).await;
     super::run_registry_suite(&make).await;
+    super::run_artifact_suite(&make).await;
 }
 
 /// Settings: insert-if-absent keeps the first value.

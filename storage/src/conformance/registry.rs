@@ -31,12 +31,12 @@ where
 }
 
 /// An instant with microseconds (the finest resolution every adapter keeps).
-fn at_us(micros: i64) -> DateTime<Utc> {
+pub(super) fn at_us(micros: i64) -> DateTime<Utc> {
     t0() + Duration::microseconds(micros)
 }
 
 /// A digest-shaped string made of one repeated hex character.
-fn dg(c: char) -> String {
+pub(super) fn dg(c: char) -> String {
     format!("sha256:{}", c.to_string().repeat(64))
 }
 
@@ -49,7 +49,7 @@ fn new_repo(org: &str, team: Option<&str>, name: &str) -> NewRepository {
     }
 }
 
-fn new_team(org: &str, name: &str) -> NewTeam {
+pub(super) fn new_team(org: &str, name: &str) -> NewTeam {
     NewTeam {
         org: org_id(org),
         name: team_name(name),

@@ -3,13 +3,15 @@
 
 use super::{opt_ts, ts, PgTx};
 use crate::sql_common::{
-    blob_row, grant_row, i64_of, key_row, manifest_row, map_err, org_row, owner_of, owner_of_user,
-    part_row, repo_row, tag_row, team_col, team_row, to_json, u64_of, upload_row, user_row, SqlRow,
+    artifact_row, blob_row, grant_row, i64_of, key_row, manifest_row, map_err, org_row, owner_of,
+    owner_of_user, part_row, repo_row, tag_row, team_col, team_row, to_json, u64_of, upload_row,
+    user_row, version_file_row, version_row, SqlRow,
 };
-use arca_auth::Role;
+use arca_auth::{ArtifactKind, Role};
 use arca_core::model::{
-    ApiKey, BlobRecord, ManifestRecord, NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata,
-    Repository, RoleGrant, TagRecord, Team, UploadPart, UploadSession, User,
+    ApiKey, Artifact, ArtifactVersion, BlobRecord, ManifestRecord, NewArtifact, NewArtifactVersion,
+    NewOrg, NewRepository, NewTeam, NewUser, Org, RepoMetadata, Repository, RoleGrant, TagRecord,
+    Team, UploadPart, UploadSession, User, VersionFile,
 };
 use arca_core::names::{Email, OrgId, TeamName};
 use arca_core::ports::{MetadataTx, StoreError};
@@ -633,5 +635,234 @@ impl MetadataTx for PgTx {
         let q = sqlx::query("SELECT * FROM uploads WHERE updated_at < $1 ORDER BY updated_at, id")
             .bind(ts(before));
         self.fetch_all(q, "uploads", upload_row).await
+    }
+
+    async fn insert_artifact(&mut self, artifact: &NewArtifact) -> Result<Artifact, StoreError> {
+        if self.get_org(&artifact.org).await?.is_none() {
+            return Err(StoreError::NotFound(format!("org {}", artifact.org)));
+        }
+        let q = sqlx::query(
+            "INSERT INTO artifacts (kind, org, team, name, metadata, public, latest_version, \
+             created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $8) RETURNING *",
+        )
+        .bind(artifact.kind.as_str())
+        .bind(artifact.org.as_str())
+        .bind(team_col(artifact.team.as_ref()))
+        .bind(artifact.name.as_str())
+        .bind(to_json(&artifact.metadata)?)
+        .bind(artifact.public)
+        .bind(artifact.created_by)
+        .bind(ts(artifact.created_at));
+        let what = match &artifact.team {
+            Some(team) => format!(
+                "{} {}/{team}/{}",
+                artifact.kind, artifact.org, artifact.name
+            ),
+            None => format!("{} {}/{}", artifact.kind, artifact.org, artifact.name),
+        };
+        self.write_returning(q, &what, artifact_row).await
+    }
+
+    async fn get_artifact(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+        team: Option<&TeamName>,
+        name: &str,
+    ) -> Result<Option<Artifact>, StoreError> {
+        let q = sqlx::query(
+            "SELECT * FROM artifacts WHERE kind = $1 AND org = $2 AND team = $3 AND name = $4",
+        )
+        .bind(kind.as_str())
+        .bind(org.as_str())
+        .bind(team_col(team))
+        .bind(name);
+        self.fetch_opt(q, "artifact", artifact_row).await
+    }
+
+    async fn list_artifacts(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<Artifact>, StoreError> {
+        // `team` and `name` are COLLATE "C" (byte order); team = '' (org level) sorts first.
+        let q =
+            sqlx::query("SELECT * FROM artifacts WHERE kind = $1 AND org = $2 ORDER BY team, name")
+                .bind(kind.as_str())
+                .bind(org.as_str());
+        self.fetch_all(q, "artifacts", artifact_row).await
+    }
+
+    async fn update_artifact(&mut self, artifact: &Artifact) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "UPDATE artifacts SET metadata = $1, public = $2, latest_version = $3, \
+             updated_at = $4 WHERE id = $5",
+        )
+        .bind(to_json(&artifact.metadata)?)
+        .bind(artifact.public)
+        .bind(artifact.latest_version.as_ref().map(|v| v.as_str()))
+        .bind(ts(artifact.updated_at))
+        .bind(artifact.id);
+        self.exec_one(q, &format!("artifact {}", artifact.id)).await
+    }
+
+    async fn delete_artifact(&mut self, artifact_id: i64) -> Result<(), StoreError> {
+        // Versions, their files and the blob links go with it (ON DELETE CASCADE), in this one
+        // statement.
+        let q = sqlx::query("DELETE FROM artifacts WHERE id = $1").bind(artifact_id);
+        self.exec_one(q, &format!("artifact {artifact_id}")).await
+    }
+
+    async fn insert_version(
+        &mut self,
+        version: &NewArtifactVersion,
+    ) -> Result<ArtifactVersion, StoreError> {
+        // An unknown artifact violates the foreign key: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO artifact_versions (artifact_id, version, status, metadata, file_count, \
+             total_size, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, 0, $5, $6, $6) RETURNING *",
+        )
+        .bind(version.artifact_id)
+        .bind(version.version.as_str())
+        .bind(version.status.as_str())
+        .bind(to_json(&version.metadata)?)
+        .bind(version.created_by)
+        .bind(ts(version.created_at));
+        let what = format!(
+            "version {} of artifact {}",
+            version.version, version.artifact_id
+        );
+        self.write_returning(q, &what, version_row).await
+    }
+
+    async fn get_version(
+        &mut self,
+        artifact_id: i64,
+        version: &str,
+    ) -> Result<Option<ArtifactVersion>, StoreError> {
+        let q =
+            sqlx::query("SELECT * FROM artifact_versions WHERE artifact_id = $1 AND version = $2")
+                .bind(artifact_id)
+                .bind(version);
+        self.fetch_opt(q, "version", version_row).await
+    }
+
+    async fn list_versions(
+        &mut self,
+        artifact_id: i64,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        let q = sqlx::query("SELECT * FROM artifact_versions WHERE artifact_id = $1 ORDER BY id")
+            .bind(artifact_id);
+        self.fetch_all(q, "versions", version_row).await
+    }
+
+    async fn list_org_versions(
+        &mut self,
+        kind: ArtifactKind,
+        org: &OrgId,
+    ) -> Result<Vec<ArtifactVersion>, StoreError> {
+        let q = sqlx::query(
+            "SELECT v.* FROM artifacts a JOIN artifact_versions v ON v.artifact_id = a.id \
+             WHERE a.kind = $1 AND a.org = $2 ORDER BY v.artifact_id, v.id",
+        )
+        .bind(kind.as_str())
+        .bind(org.as_str());
+        self.fetch_all(q, "versions", version_row).await
+    }
+
+    async fn update_version(&mut self, version: &ArtifactVersion) -> Result<(), StoreError> {
+        let q = sqlx::query(
+            "UPDATE artifact_versions SET status = $1, metadata = $2, file_count = $3, \
+             total_size = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(version.status.as_str())
+        .bind(to_json(&version.metadata)?)
+        .bind(i64_of(version.file_count, "file count")?)
+        .bind(i64_of(version.total_size, "total size")?)
+        .bind(ts(version.updated_at))
+        .bind(version.id);
+        self.exec_one(q, &format!("version {}", version.id)).await
+    }
+
+    async fn delete_version(&mut self, version_id: i64) -> Result<(), StoreError> {
+        // Its files go with it (ON DELETE CASCADE), in this one statement.
+        let q = sqlx::query("DELETE FROM artifact_versions WHERE id = $1").bind(version_id);
+        self.exec_one(q, &format!("version {version_id}")).await
+    }
+
+    async fn put_version_file(
+        &mut self,
+        version_id: i64,
+        file: &VersionFile,
+    ) -> Result<(), StoreError> {
+        // An unknown version violates the foreign key: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO artifact_files (version_id, path, digest, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (version_id, path) DO UPDATE SET digest = EXCLUDED.digest, \
+                 size = EXCLUDED.size, created_at = EXCLUDED.created_at",
+        )
+        .bind(version_id)
+        .bind(&file.path)
+        .bind(&file.digest)
+        .bind(i64_of(file.size, "size")?)
+        .bind(ts(file.created_at));
+        self.exec(q, &format!("version {version_id}"))
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_version_file(
+        &mut self,
+        version_id: i64,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let q = sqlx::query("DELETE FROM artifact_files WHERE version_id = $1 AND path = $2")
+            .bind(version_id)
+            .bind(path);
+        Ok(self.exec(q, &format!("file {path}")).await? > 0)
+    }
+
+    async fn version_files(&mut self, version_id: i64) -> Result<Vec<VersionFile>, StoreError> {
+        // `path` is COLLATE "C": byte order.
+        let q = sqlx::query("SELECT * FROM artifact_files WHERE version_id = $1 ORDER BY path")
+            .bind(version_id);
+        self.fetch_all(q, "files", version_file_row).await
+    }
+
+    async fn add_artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        // An unknown artifact violates the foreign key: NotFound.
+        let q = sqlx::query(
+            "INSERT INTO artifact_blobs (artifact_id, digest, size) VALUES ($1, $2, $3) \
+             ON CONFLICT (artifact_id, digest) DO NOTHING",
+        )
+        .bind(artifact_id)
+        .bind(digest)
+        .bind(i64_of(size, "size")?);
+        self.exec(q, &format!("artifact {artifact_id}"))
+            .await
+            .map(|_| ())
+    }
+
+    async fn artifact_blob(
+        &mut self,
+        artifact_id: i64,
+        digest: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let q =
+            sqlx::query("SELECT size FROM artifact_blobs WHERE artifact_id = $1 AND digest = $2")
+                .bind(artifact_id)
+                .bind(digest);
+        self.fetch_opt(q, "artifact blob", |r| r.int("size"))
+            .await?
+            .map(|s| u64_of(s, "size"))
+            .transpose()
     }
 }
