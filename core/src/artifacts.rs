@@ -763,6 +763,8 @@ impl Arca {
                 let completing = patch.status == Some(VersionStatus::UploadComplete)
                     && version.status == VersionStatus::UploadPending;
                 if completing {
+                    self.check_committable(tx.as_mut(), r.kind, &version)
+                        .await?;
                     let files = tx.version_files(version.id).await?;
                     version.file_count = files.len() as u64;
                     version.total_size = files.iter().map(|f| f.size).sum();
@@ -825,6 +827,71 @@ impl Arca {
             Ok(())
         })
         .await
+    }
+}
+
+/// Builds artifact metadata from NGC-named fields (camelCase names of [`ArtifactMetadata`]).
+pub fn metadata_from_fields(
+    kind: ArtifactKind,
+    fields: &Map<String, Value>,
+) -> Result<ArtifactMetadata, CoreError> {
+    let m = merge_json(&ArtifactMetadata::default(), fields, kind_noun(kind))?;
+    validate_metadata(&m)?;
+    Ok(m)
+}
+
+/// Builds version metadata from NGC-named fields (camelCase names of [`VersionMetadata`]).
+pub fn version_metadata_from_fields(
+    fields: &Map<String, Value>,
+) -> Result<VersionMetadata, CoreError> {
+    let m = merge_json(&VersionMetadata::default(), fields, "version")?;
+    validate_version_metadata(&m)?;
+    Ok(m)
+}
+
+impl Arca {
+    /// The latest version of one artifact.
+    pub async fn latest_version(
+        &self,
+        artifact: &Artifact,
+    ) -> Result<Option<ArtifactVersion>, CoreError> {
+        let Some(v) = &artifact.latest_version else {
+            return Ok(None);
+        };
+        let mut tx = self.meta.begin_read().await?;
+        Ok(tx.get_version(artifact.id, v.as_str()).await?)
+    }
+
+    /// The latest version of each of `artifacts` (one query per kind and org, not per
+    /// artifact), by artifact id.
+    pub async fn latest_versions(
+        &self,
+        artifacts: &[Artifact],
+    ) -> Result<std::collections::HashMap<i64, ArtifactVersion>, CoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut groups: Vec<(ArtifactKind, OrgId)> = artifacts
+            .iter()
+            .filter(|a| a.latest_version.is_some())
+            .map(|a| (a.kind, a.org.clone()))
+            .collect();
+        groups.sort();
+        groups.dedup();
+        if groups.is_empty() {
+            return Ok(out);
+        }
+        let wanted: std::collections::HashMap<i64, &VersionId> = artifacts
+            .iter()
+            .filter_map(|a| a.latest_version.as_ref().map(|v| (a.id, v)))
+            .collect();
+        let mut tx = self.meta.begin_read().await?;
+        for (kind, org) in groups {
+            for v in tx.list_org_versions(kind, &org).await? {
+                if wanted.get(&v.artifact_id) == Some(&&v.version) {
+                    out.insert(v.artifact_id, v);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

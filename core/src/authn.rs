@@ -90,7 +90,7 @@ fn rejection_message(r: KeyRejection) -> &'static str {
     }
 }
 
-fn sign(secret: &[u8], payload: &str) -> Result<Vec<u8>, CoreError> {
+pub(crate) fn sign(secret: &[u8], payload: &str) -> Result<Vec<u8>, CoreError> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret)
         .map_err(|e| CoreError::Invalid(format!("signing key: {e}")))?;
     mac.update(payload.as_bytes());
@@ -142,7 +142,7 @@ pub(crate) async fn load_principal(
 
 impl Arca {
     /// The token-signing secret (cached: it never changes once created).
-    async fn signing_key(&self) -> Result<Vec<u8>, CoreError> {
+    pub(crate) async fn signing_key(&self) -> Result<Vec<u8>, CoreError> {
         if let Some(k) = self.signing_cache.get() {
             return Ok(k.clone());
         }

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod repos;
 pub mod service;
 pub mod tenancy;
+pub mod transfer;
 
 pub use error::CoreError;
 pub use service::Arca;

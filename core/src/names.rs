@@ -94,6 +94,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "robots.txt",
     "well-known",
     "_catalog",
+    "transfer",
     "search",
     "org",
     "team",

@@ -132,15 +132,24 @@ fn purpose(r: &RepoRef) -> String {
 
 /// Cuts a body into consecutive parts of at most `max` bytes, each fed to the blob store while
 /// it is read (memory stays bounded by the channel, whatever the body's size).
-struct PartSplitter {
+pub(crate) struct PartSplitter {
     body: ByteStream,
     carry: Option<Bytes>,
     max: u64,
 }
 
 impl PartSplitter {
+    /// Splits `body` into parts of at most `max` bytes.
+    pub(crate) fn new(body: ByteStream, max: u64) -> Self {
+        Self {
+            body,
+            carry: None,
+            max,
+        }
+    }
+
     /// The first non-empty chunk of the next part, or `None` at the end of the body.
-    async fn first(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+    pub(crate) async fn first(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if let Some(b) = self.carry.take() {
             return Some(Ok(b));
         }
@@ -154,7 +163,7 @@ impl PartSplitter {
 
     /// Sends `first` and following chunks to `tx` until the part holds `max` bytes; keeps the
     /// excess for the next part.
-    async fn feed(
+    pub(crate) async fn feed(
         &mut self,
         first: Bytes,
         mut tx: futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>,

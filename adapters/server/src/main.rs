@@ -8,6 +8,7 @@ mod metrics;
 mod oci;
 mod rest;
 mod tls;
+mod transfer;
 
 use anyhow::{Context, Result};
 use app::AppState;

@@ -197,7 +197,7 @@ fn push_scope(name: &str) -> String {
 
 /// Turns the request body into a `Send` byte stream: a local task pumps the (thread-bound)
 /// actix payload into a bounded channel, so memory stays flat whatever the body's size.
-fn body_stream(mut payload: web::Payload) -> ByteStream {
+pub(crate) fn body_stream(mut payload: web::Payload) -> ByteStream {
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
     actix_web::rt::spawn(async move {
         use futures::SinkExt;
@@ -212,7 +212,7 @@ fn body_stream(mut payload: web::Payload) -> ByteStream {
     rx.boxed()
 }
 
-fn content_length(req: &HttpRequest) -> Option<u64> {
+pub(crate) fn content_length(req: &HttpRequest) -> Option<u64> {
     req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -226,7 +226,7 @@ fn upload_location(name: &str, id: Uuid) -> String {
 
 /// A HEAD answer announcing `len` bytes: a sized body that is never sent (actix writes no body
 /// for HEAD but takes `Content-Length` from the body's declared size).
-fn head_body(b: &mut actix_web::HttpResponseBuilder, len: u64) -> HttpResponse {
+pub(crate) fn head_body(b: &mut actix_web::HttpResponseBuilder, len: u64) -> HttpResponse {
     b.no_chunking(len).streaming(futures::stream::empty::<
         Result<bytes::Bytes, actix_web::Error>,
     >())

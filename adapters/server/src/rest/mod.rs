@@ -4,8 +4,10 @@
 pub mod caller;
 pub mod json;
 pub mod keys;
+pub mod models;
 pub mod orgs;
 pub mod repos;
 pub mod routes;
+pub mod search;
 pub mod token;
 pub mod users;

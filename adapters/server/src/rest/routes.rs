@@ -5,8 +5,8 @@
 //! and pins the list of [`Access::Public`] routes, so a new route cannot silently skip the
 //! authorization layer.
 
-use super::{keys, orgs, repos, token, users};
-use crate::{app, oci};
+use super::{keys, models, orgs, repos, search, token, users};
+use crate::{app, oci, transfer};
 use actix_web::web;
 
 /// Who may call a route.
@@ -20,6 +20,9 @@ pub enum Access {
     /// The registry (`/v2/`): an anonymous caller reaches core, which lets it pull public
     /// repositories only and answers 401 with a token challenge otherwise.
     Registry,
+    /// A signed transfer URL: the HMAC signature and expiry in its query are the credential
+    /// (ngcsdk sends no other); without a valid signature the answer is 403.
+    Signed,
 }
 
 /// One route.
@@ -116,6 +119,49 @@ routes! {
     delete "/v2/org/{org}/team/{team}/repos/{name}/images/{tag}" Authenticated => repos::delete_team_image,
     get "/v2/org/{org}/team/{team}/repos/{name}/tags/{tag}" Authenticated => repos::get_team_image,
 
+    get "/v2/search/labelsets" Authenticated => search::labelsets,
+    get "/v2/search/catalog/resources/{type}" Authenticated => search::catalog,
+    get "/v2/search/subscriber/catalog/resources/{type}" Authenticated => search::catalog,
+    get "/v2/search/org/{org}/resources/{type}" Authenticated => search::org,
+    get "/v2/search/org/{org}/team/{team}/resources/{type}" Authenticated => search::org,
+
+    get "/v2/org/{org}/{kind:models|resources}" Authenticated => models::list,
+    post "/v2/org/{org}/{kind:models|resources}" Authenticated => models::create,
+    get "/v2/org/{org}/{kind:models|resources}/{name}" Authenticated => models::get,
+    patch "/v2/org/{org}/{kind:models|resources}/{name}" Authenticated => models::patch,
+    delete "/v2/org/{org}/{kind:models|resources}/{name}" Authenticated => models::delete,
+    post "/v2/org/{org}/{kind:models|resources}/{name}/files" Authenticated => models::files_known,
+    get "/v2/org/{org}/{kind:models|resources}/{name}/versions" Authenticated => models::list_versions,
+    post "/v2/org/{org}/{kind:models|resources}/{name}/versions" Authenticated => models::create_version,
+    get "/v2/org/{org}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::get_version,
+    patch "/v2/org/{org}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::patch_version,
+    delete "/v2/org/{org}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::delete_version,
+    get "/v2/org/{org}/{kind:models|resources}/{name}/versions/{version}/files" Authenticated => models::version_files,
+    get "/v2/org/{org}/{kind:models|resources}/{name}/{version}/files" Authenticated => models::download_urls,
+    post "/v2/org/{org}/files/multipart" Authenticated => models::multipart_start,
+    put "/v2/org/{org}/files/multipart" Authenticated => models::multipart_complete,
+    post "/v2/org/{org}/files/commit" Authenticated => models::commit,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}" Authenticated => models::list,
+    post "/v2/org/{org}/team/{team}/{kind:models|resources}" Authenticated => models::create,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}" Authenticated => models::get,
+    patch "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}" Authenticated => models::patch,
+    delete "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}" Authenticated => models::delete,
+    post "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/files" Authenticated => models::files_known,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions" Authenticated => models::list_versions,
+    post "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions" Authenticated => models::create_version,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::get_version,
+    patch "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::patch_version,
+    delete "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions/{version}" Authenticated => models::delete_version,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/versions/{version}/files" Authenticated => models::version_files,
+    get "/v2/org/{org}/team/{team}/{kind:models|resources}/{name}/{version}/files" Authenticated => models::download_urls,
+    post "/v2/org/{org}/team/{team}/files/multipart" Authenticated => models::multipart_start,
+    put "/v2/org/{org}/team/{team}/files/multipart" Authenticated => models::multipart_complete,
+    post "/v2/org/{org}/team/{team}/files/commit" Authenticated => models::commit,
+
+    put "/transfer/parts/{upload}/{part}" Signed => transfer::put_part,
+    get "/transfer/files/{hex}" Signed => transfer::get_file,
+    head "/transfer/files/{hex}" Signed => transfer::get_file,
+
     get "/v2/" Registry => oci::version,
     head "/v2/" Registry => oci::version,
     get "/v2" Registry => oci::version,
@@ -135,6 +181,7 @@ routes! {
     delete "/v2/{name:.+}/manifests/{reference}" Registry => oci::delete_manifest,
     get "/v2/{name:.+}/tags/list" Registry => oci::list_tags,
     get "/v2/{name:.+}/referrers/{digest}" Registry => oci::referrers,
+
 }
 
 #[cfg(test)]
@@ -175,6 +222,15 @@ mod tests {
             .replace("{team}", "vision")
             .replace("{who}", "1")
             .replace("{id}", "6f1c2a4e-8a7b-4c3d-9e2f-1a2b3c4d5e6f")
+            .replace("{kind:models|resources}", "models")
+            .replace("{version}", "1.0")
+            .replace("{type}", "MODEL")
+            .replace("{upload}", "6f1c2a4e-8a7b-4c3d-9e2f-1a2b3c4d5e6f")
+            .replace("{part}", "1")
+            .replace(
+                "{hex}",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            )
     }
 
     #[test]
@@ -219,7 +275,10 @@ mod tests {
                 .configure(configure),
         )
         .await;
-        for r in ROUTES.iter().filter(|r| r.access != Access::Public) {
+        for r in ROUTES
+            .iter()
+            .filter(|r| !matches!(r.access, Access::Public | Access::Signed))
+        {
             let method = Method::from_bytes(r.method.to_uppercase().as_bytes()).expect("method");
             let mut req = atest::TestRequest::default()
                 .method(method)
@@ -262,6 +321,43 @@ mod tests {
                 &body["requestStatus"]["statusCode"]
             };
             assert_eq!(code, "UNAUTHORIZED", "{} {body}", r.path);
+        }
+    }
+
+    #[actix_web::test]
+    async fn signed_routes_reject_missing_and_forged_signatures() {
+        let app = atest::init_service(
+            App::new()
+                .app_data(actix_web::web::Data::new(state()))
+                .configure(configure),
+        )
+        .await;
+        let signed: Vec<&RouteSpec> = ROUTES
+            .iter()
+            .filter(|r| r.access == Access::Signed)
+            .collect();
+        assert!(!signed.is_empty());
+        for r in signed {
+            let method = Method::from_bytes(r.method.to_uppercase().as_bytes()).expect("method");
+            let far = chrono::Utc::now().timestamp() + 3600;
+            for query in [
+                String::new(),
+                format!("?expires={far}&signature=00"),
+                format!("?expires={far}&signature={}", "ab".repeat(32)),
+            ] {
+                let req = atest::TestRequest::default()
+                    .method(method.clone())
+                    .uri(&format!("{}{query}", concrete(r.path)))
+                    .set_payload("x");
+                let resp = atest::call_service(&app, req.to_request()).await;
+                assert_eq!(
+                    resp.status(),
+                    StatusCode::FORBIDDEN,
+                    "{} {}{query} must demand a valid signature",
+                    r.method,
+                    r.path
+                );
+            }
         }
     }
 
