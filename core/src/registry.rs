@@ -359,7 +359,7 @@ impl Arca {
     }
 
     /// Counts a blob against the org's image ledger, atomically checking the total (R-QUO-1).
-    async fn count_image_bytes(
+    pub(crate) async fn count_image_bytes(
         &self,
         tx: &mut dyn MetadataTx,
         org: &OrgId,
@@ -728,6 +728,10 @@ impl Arca {
         let annotations = serde_json::to_string(&parsed.annotations())
             .map_err(|e| CoreError::Invalid(e.to_string()))?;
         let size = body.len() as u64;
+        // A Helm chart is also recorded as a chart version (crate::charts::oci).
+        let chart = self
+            .helm_chart_of_manifest(p, r, reference, &parsed)
+            .await?;
         self.blobs
             .put(
                 Some(&digest),
@@ -791,6 +795,9 @@ impl Arca {
             }
             repo.updated_at = now;
             tx.update_repo(&repo).await?;
+            if let Some(chart) = &chart {
+                self.record_oci_chart(tx.as_mut(), chart, now).await?;
+            }
             tx.commit().await?;
             Ok(())
         })

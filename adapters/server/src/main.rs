@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod config;
 mod errors;
+mod helm;
 mod metrics;
 mod oci;
 mod rest;

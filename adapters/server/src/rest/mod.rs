@@ -2,6 +2,7 @@
 //! Arca's own CLI use the same API.
 
 pub mod caller;
+pub mod charts;
 pub mod json;
 pub mod keys;
 pub mod models;

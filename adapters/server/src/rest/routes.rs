@@ -5,8 +5,8 @@
 //! and pins the list of [`Access::Public`] routes, so a new route cannot silently skip the
 //! authorization layer.
 
-use super::{keys, models, orgs, repos, search, token, users};
-use crate::{app, oci, transfer};
+use super::{charts, keys, models, orgs, repos, search, token, users};
+use crate::{app, helm, oci, transfer};
 use actix_web::web;
 
 /// Who may call a route.
@@ -20,6 +20,10 @@ pub enum Access {
     /// The registry (`/v2/`): an anonymous caller reaches core, which lets it pull public
     /// repositories only and answers 401 with a token challenge otherwise.
     Registry,
+    /// The Helm repositories and the ChartMuseum API: an anonymous caller reaches core, which
+    /// shows it public charts only and answers 401 with a Basic challenge otherwise; errors are
+    /// ChartMuseum's `{"error":"…"}`.
+    HelmRepo,
     /// A signed transfer URL: the HMAC signature and expiry in its query are the credential
     /// (ngcsdk sends no other); without a valid signature the answer is 403.
     Signed,
@@ -182,6 +186,43 @@ routes! {
     get "/v2/{name:.+}/tags/list" Registry => oci::list_tags,
     get "/v2/{name:.+}/referrers/{digest}" Registry => oci::referrers,
 
+    // Helm chart records (NGC REST).
+    get "/v2/org/{org}/helm-charts" Authenticated => charts::list,
+    post "/v2/org/{org}/helm-charts" Authenticated => charts::create,
+    get "/v2/org/{org}/helm-charts/{name}" Authenticated => charts::get,
+    patch "/v2/org/{org}/helm-charts/{name}" Authenticated => charts::patch,
+    delete "/v2/org/{org}/helm-charts/{name}" Authenticated => charts::delete,
+    get "/v2/org/{org}/helm-charts/{name}/versions" Authenticated => charts::list_versions,
+    get "/v2/org/{org}/helm-charts/{name}/versions/{version}" Authenticated => charts::get_version,
+    delete "/v2/org/{org}/helm-charts/{name}/versions/{version}" Authenticated => charts::delete_version,
+    get "/v2/org/{org}/helm-charts/{name}/versions/{version}/files" Authenticated => charts::version_files,
+    get "/v2/org/{org}/team/{team}/helm-charts" Authenticated => charts::list,
+    post "/v2/org/{org}/team/{team}/helm-charts" Authenticated => charts::create,
+    get "/v2/org/{org}/team/{team}/helm-charts/{name}" Authenticated => charts::get,
+    patch "/v2/org/{org}/team/{team}/helm-charts/{name}" Authenticated => charts::patch,
+    delete "/v2/org/{org}/team/{team}/helm-charts/{name}" Authenticated => charts::delete,
+    get "/v2/org/{org}/team/{team}/helm-charts/{name}/versions" Authenticated => charts::list_versions,
+    get "/v2/org/{org}/team/{team}/helm-charts/{name}/versions/{version}" Authenticated => charts::get_version,
+    delete "/v2/org/{org}/team/{team}/helm-charts/{name}/versions/{version}" Authenticated => charts::delete_version,
+    get "/v2/org/{org}/team/{team}/helm-charts/{name}/versions/{version}/files" Authenticated => charts::version_files,
+
+    // Helm: ChartMuseum API first (org-level before team-level: `charts` is a reserved team
+    // name), then the repositories (`/{org}[/{team}]/…`; org ids colliding with the routes
+    // above are reserved).
+    post "/api/{org}/charts" HelmRepo => helm::org_upload,
+    get "/api/{org}/charts" HelmRepo => helm::org_charts,
+    get "/api/{org}/charts/{name}" HelmRepo => helm::org_chart,
+    get "/api/{org}/charts/{name}/{version}" HelmRepo => helm::org_chart_version,
+    delete "/api/{org}/charts/{name}/{version}" HelmRepo => helm::org_delete,
+    post "/api/{org}/{team}/charts" HelmRepo => helm::team_upload,
+    get "/api/{org}/{team}/charts" HelmRepo => helm::team_charts,
+    get "/api/{org}/{team}/charts/{name}" HelmRepo => helm::team_chart,
+    get "/api/{org}/{team}/charts/{name}/{version}" HelmRepo => helm::team_chart_version,
+    delete "/api/{org}/{team}/charts/{name}/{version}" HelmRepo => helm::team_delete,
+    get "/{org}/index.yaml" HelmRepo => helm::org_index,
+    get "/{org}/charts/{file}" HelmRepo => helm::org_download,
+    get "/{org}/{team}/index.yaml" HelmRepo => helm::team_index,
+    get "/{org}/{team}/charts/{file}" HelmRepo => helm::team_download,
 }
 
 #[cfg(test)]
@@ -231,6 +272,8 @@ mod tests {
                 "{hex}",
                 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
             )
+            .replace("{file}", "app-0.1.0.tgz")
+            .replace("{version}", "0.1.0")
     }
 
     #[test]
@@ -297,6 +340,24 @@ mod tests {
                 r.path
             );
             let registry = r.access == Access::Registry;
+            let helm = r.access == Access::HelmRepo;
+            if helm {
+                let challenge = resp
+                    .headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    challenge.starts_with("Basic realm="),
+                    "{} {} must send a Basic challenge, got {challenge:?}",
+                    r.method,
+                    r.path
+                );
+                let body: serde_json::Value = atest::read_body_json(resp).await;
+                assert!(body["error"].is_string(), "{} {body}", r.path);
+                continue;
+            }
             if registry {
                 let challenge = resp
                     .headers()
