@@ -2,6 +2,7 @@
 
 pub mod images;
 pub mod keys;
+pub mod models;
 pub mod people;
 pub mod values;
 

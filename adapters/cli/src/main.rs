@@ -74,6 +74,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registry(cli::images::RegistryCommand::Image(command)) => {
             commands::image::run(&ctx, command).await
         }
+        Command::Registry(cli::images::RegistryCommand::Model(command)) => {
+            commands::model::run(&ctx, arca_client::api::models::ArtifactType::Model, command).await
+        }
+        Command::Registry(cli::images::RegistryCommand::Resource(command)) => {
+            commands::model::run(
+                &ctx,
+                arca_client::api::models::ArtifactType::Resource,
+                command,
+            )
+            .await
+        }
     }
 }
 

@@ -66,6 +66,7 @@ mod client;
 mod endpoint;
 mod error;
 pub mod oci;
+pub mod transfer;
 mod types;
 
 pub use api::keys::{

@@ -106,7 +106,7 @@ fn oci_endpoint(name: &str, tail: &[&str]) -> Result<Endpoint> {
     Ok(Endpoint::new(encoded.path().replace("%3A", ":")))
 }
 
-fn io_error(context: String) -> impl FnOnce(std::io::Error) -> ClientError {
+pub(crate) fn io_error(context: String) -> impl FnOnce(std::io::Error) -> ClientError {
     move |source| ClientError::Io { context, source }
 }
 
@@ -118,7 +118,7 @@ fn header_digest(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A body that reads `size` bytes of `path` from `offset`, reporting progress.
-async fn file_body(
+pub(crate) async fn file_body(
     path: &Path,
     offset: u64,
     size: u64,

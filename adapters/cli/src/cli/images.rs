@@ -11,6 +11,12 @@ pub enum RegistryCommand {
     /// Container images: list, info, update, remove, push, pull
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Models: create, info, list, update, remove, upload-version, download-version
+    #[command(subcommand)]
+    Model(crate::cli::models::ArtifactCommand),
+    /// Resources: create, info, list, update, remove, upload-version, download-version
+    #[command(subcommand)]
+    Resource(crate::cli::models::ArtifactCommand),
 }
 
 /// `arca registry image …`

@@ -7,6 +7,7 @@ mod confirm;
 pub mod health;
 pub mod image;
 pub mod key;
+pub mod model;
 pub mod org;
 mod people;
 mod render;

@@ -20,7 +20,7 @@ use crate::images::{archive, children, is_index, Descriptor, PushPlan};
 use crate::output::{Format, Output, Record};
 
 /// A byte-count progress bar on stderr; hidden when stderr is not a terminal or for JSON.
-fn progress_bar(total: u64, format: Format, verb: &str) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, format: Format, verb: &str) -> ProgressBar {
     let visible = format != Format::Json && std::io::stderr().is_terminal();
     let target = if visible {
         ProgressDrawTarget::stderr()
@@ -36,7 +36,7 @@ fn progress_bar(total: u64, format: Format, verb: &str) -> ProgressBar {
     bar
 }
 
-fn progress_of(bar: &ProgressBar) -> Progress {
+pub(crate) fn progress_of(bar: &ProgressBar) -> Progress {
     let bar = bar.clone();
     Arc::new(move |n| bar.inc(n))
 }

@@ -15,6 +15,7 @@
 //! them. `arca_auth` defines the vocabularies if a caller wants to check them first.
 
 pub mod keys;
+pub mod models;
 pub mod orgs;
 pub mod repos;
 pub mod users;
