@@ -11,7 +11,11 @@
 //!    object per blob, under `<prefix>/blobs/sha256/<hex>`, and no staging leftover;
 //! 4. [`personal_key_lifecycle_is_seen_by_the_other_replica`]: a personal key created through
 //!    A works on B; deleted through A, it gets 401 on B on the very next request;
-//! 5. [`sigkill_in_the_middle_of_an_upload_loses_nothing`]: A is killed (SIGKILL) after its
+//! 5. [`model_version_uploaded_through_b_is_downloaded_through_a`]: a model version created
+//!    through B, its parts PUT to URLs B signed but sent to A, files completed on the other
+//!    replica, committed through A, finalized through B, then listed and downloaded through A
+//!    byte for byte;
+//! 6. [`sigkill_in_the_middle_of_an_upload_loses_nothing`]: A is killed (SIGKILL) after its
 //!    first `PATCH` was acknowledged and while a second one is in flight; B continues the same
 //!    upload URL and completes it with the right digest; A, restarted, serves the blob too.
 //!
@@ -1044,6 +1048,125 @@ async fn concurrent_pushes_of_one_blob_store_it_once() -> Result<()> {
 // =============================================================================================
 // 4. A personal key created and deleted through A, used through B
 // =============================================================================================
+
+/// Standard base64 of a SHA-256, as NGC's transfer protocol carries it.
+fn sha256_b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
+/// The path and query of an absolute URL (signed transfer URLs name the replica that signed
+/// them; the signature covers the path and query, so any replica can serve them).
+fn path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map(|x| x.1).unwrap_or(url);
+    after_scheme
+        .find('/')
+        .map(|i| after_scheme[i..].to_string())
+        .unwrap_or_else(|| "/".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_version_uploaded_through_b_is_downloaded_through_a() -> Result<()> {
+    with_cluster("model", |c| async move {
+        let json_header = [("content-type", "application/json".to_string())];
+        let post = |side, path: String, body: Value| {
+            let c = &c;
+            let h = json_header.clone();
+            async move {
+                c.send(side, Method::POST, &path, &h, Some(serde_json::to_vec(&body)?))
+                    .await
+            }
+        };
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("weights/model.bin", pattern(31, FIRST_CHUNK + 3 * MIB + 5)),
+            ("config.json", b"{\"layers\": 4}\n".to_vec()),
+        ];
+
+        let r = post(Side::B, format!("/v2/org/{ORG}/models"), json!({"name": "m", "application": "OTHER", "shortDescription": "replicas"})).await?;
+        c.want(&r, 200)?;
+        let r = post(Side::B, format!("/v2/org/{ORG}/models/m/versions"), json!({"versionId": "1.0"})).await?;
+        c.want(&r, 200)?;
+        for (i, (path, bytes)) in files.iter().enumerate() {
+            let sha = sha256_b64(bytes);
+            let r = post(
+                Side::B,
+                format!("/v2/org/{ORG}/files/multipart"),
+                json!({"name": "m", "version": "1.0", "artifactType": "models", "filePath": path,
+                       "size": bytes.len(), "sha256": sha}),
+            )
+            .await?;
+            c.want(&r, 200)?;
+            let grant = r.json()?;
+            let upload = grant["uploadID"].as_str().unwrap_or_default().to_string();
+            let urls = grant["urls"].as_array().cloned().unwrap_or_default();
+            c.check(urls.len() == 1, "one part URL per file", &r)?;
+            // The URL B signed, sent to A (first file) or B (second) without credentials.
+            let side = if i == 0 { Side::A } else { Side::B };
+            let target = path_of(urls[0].as_str().unwrap_or_default());
+            let put = c.send_as(side, None, Method::PUT, &target, &[], Some(bytes.clone())).await?;
+            c.want(&put, 200)?;
+            // Completed through the other replica.
+            let other = if i == 0 { Side::B } else { Side::A };
+            let done = c
+                .send(
+                    other,
+                    Method::PUT,
+                    &format!("/v2/org/{ORG}/files/multipart"),
+                    &json_header,
+                    Some(serde_json::to_vec(&json!({"name": "m", "version": "1.0",
+                        "artifactType": "models", "filePath": path, "uploadID": upload,
+                        "sha256": sha}))?),
+                )
+                .await?;
+            c.want(&done, 200)?;
+        }
+        let commit: Vec<Value> = files
+            .iter()
+            .map(|(p, b)| json!({"commitType": "ADDITION", "filePath": p, "sha256": sha256_b64(b)}))
+            .collect();
+        let r = post(
+            Side::A,
+            format!("/v2/org/{ORG}/files/commit?upload-pending=True"),
+            json!({"name": "m", "artifactType": "models", "version": "1.0", "files": commit, "baseVersion": null}),
+        )
+        .await?;
+        c.want(&r, 200)?;
+        let r = c
+            .send(
+                Side::B,
+                Method::PATCH,
+                &format!("/v2/org/{ORG}/models/m/versions/1.0"),
+                &json_header,
+                Some(serde_json::to_vec(&json!({"status": "UPLOAD_COMPLETE"}))?),
+            )
+            .await?;
+        c.want(&r, 200)?;
+
+        // Downloaded through A, byte for byte.
+        let r = c
+            .send(Side::A, Method::GET, &format!("/v2/org/{ORG}/models/m/1.0/files"), &[], None)
+            .await?;
+        c.want(&r, 200)?;
+        let listing = r.json()?;
+        let paths = listing["filepath"].as_array().cloned().unwrap_or_default();
+        let urls = listing["urls"].as_array().cloned().unwrap_or_default();
+        c.check(paths.len() == files.len() && urls.len() == files.len(), "two files listed", &r)?;
+        for (p, u) in paths.iter().zip(&urls) {
+            let want = files
+                .iter()
+                .find(|(f, _)| Some(*f) == p.as_str())
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| anyhow!("unexpected file {p}"))?;
+            let got = c
+                .send_as(Side::A, None, Method::GET, &path_of(u.as_str().unwrap_or_default()), &[], None)
+                .await?;
+            c.want(&got, 200)?;
+            c.check(got.body == want, "downloaded bytes equal the uploaded ones", &got)?;
+        }
+        Ok(())
+    })
+    .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_key_lifecycle_is_seen_by_the_other_replica() -> Result<()> {
