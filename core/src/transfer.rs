@@ -353,7 +353,12 @@ impl Arca {
                              uploadID"
                         )))
                     }
-                    None => None,
+                    None => {
+                        return Err(CoreError::NotFound(format!(
+                            "upload {id} (it was completed, cancelled, or abandoned for more \
+                             than a day); start this file again without uploadID"
+                        )))
+                    }
                 }
             }
             None => None,
@@ -383,13 +388,6 @@ impl Arca {
                 .await?;
                 session
             }
-        };
-        // A resumed upload whose id the server no longer knows gets a fresh session; the
-        // client then sends only the parts it asked for, and completion names what is missing.
-        let wanted = if req.upload_id.is_some() && req.upload_id != Some(session.id) {
-            (1..=count).collect()
-        } else {
-            wanted
         };
         let expires = (self.clock.now() + UPLOAD_URL_TTL).timestamp();
         let mut urls = Vec::with_capacity(wanted.len());

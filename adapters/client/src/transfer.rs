@@ -466,24 +466,21 @@ impl ArcaClient {
             .as_deref()
             .filter(|_| !done.is_empty())
             .map(|id| (id, missing.as_slice()));
-        let (upload_id, urls) = self
+        let started = self
             .start_file_upload(at, version, &f.rel, f.size, sha256, resume)
-            .await?;
-        // A resumed upload the server no longer knows comes back under a new id: start over.
-        let (missing, urls) =
-            if resume.is_some() && Some(upload_id.as_str()) != state.upload_id.as_deref() {
-                let all: Vec<u32> = (1..=count).collect();
-                let urls = if urls.len() == all.len() {
-                    urls
-                } else {
-                    self.start_file_upload(at, version, &f.rel, f.size, sha256, None)
-                        .await?
-                        .1
-                };
-                (all, urls)
-            } else {
-                (missing, urls)
-            };
+            .await;
+        // A resumed upload the server no longer knows (abandoned for more than a day): start
+        // the file over.
+        let (upload_id, urls, missing) = match started {
+            Ok((id, urls)) => (id, urls, missing),
+            Err(e) if resume.is_some() && e.status() == Some(404) => {
+                let (id, urls) = self
+                    .start_file_upload(at, version, &f.rel, f.size, sha256, None)
+                    .await?;
+                (id, urls, (1..=count).collect())
+            }
+            Err(e) => return Err(e),
+        };
         if urls.len() != missing.len() {
             return Err(ClientError::Integrity(format!(
                 "asked for {} part URLs for {}, got {}",
