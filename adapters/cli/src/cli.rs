@@ -1,5 +1,6 @@
 //! Command-line syntax (clap derive).
 
+pub mod charts;
 pub mod images;
 pub mod keys;
 pub mod models;

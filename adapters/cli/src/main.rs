@@ -77,6 +77,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registry(cli::images::RegistryCommand::Model(command)) => {
             commands::model::run(&ctx, arca_client::api::models::ArtifactType::Model, command).await
         }
+        Command::Registry(cli::images::RegistryCommand::Chart(command)) => {
+            commands::chart::run(&ctx, command).await
+        }
         Command::Registry(cli::images::RegistryCommand::Resource(command)) => {
             commands::model::run(
                 &ctx,

@@ -258,6 +258,16 @@ fn package_of(req: &HttpRequest, body: Bytes) -> Result<Bytes, HelmError> {
     }
 }
 
+/// Optional target of an upload (`arca registry chart push org/chart:version` sends it): the
+/// package must be that chart at that version.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct UploadTarget {
+    /// Expected chart name.
+    name: Option<String>,
+    /// Expected chart version.
+    version: Option<String>,
+}
+
 async fn upload(
     state: &AppState,
     req: &HttpRequest,
@@ -275,7 +285,22 @@ async fn upload(
     let repo = repo(org, team)?;
     let body = read_body(payload).await?;
     let package = package_of(req, body)?;
-    state.arca.upload_chart(&p, &repo, package, None).await?;
+    let target = web::Query::<UploadTarget>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let expected = match (&target.name, &target.version) {
+        (Some(n), Some(v)) => Some((n.as_str(), v.as_str())),
+        (None, None) => None,
+        _ => {
+            return Err(HelmError(ApiError::bad_request(
+                "give both name and version, or neither",
+            )))
+        }
+    };
+    state
+        .arca
+        .upload_chart(&p, &repo, package, expected)
+        .await?;
     Ok(HttpResponse::Created().json(json!({"saved": true})))
 }
 

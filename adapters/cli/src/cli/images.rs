@@ -17,6 +17,9 @@ pub enum RegistryCommand {
     /// Resources: create, info, list, update, remove, upload-version, download-version
     #[command(subcommand)]
     Resource(crate::cli::models::ArtifactCommand),
+    /// Helm charts: create, update, info, list, push, pull, remove
+    #[command(subcommand)]
+    Chart(crate::cli::charts::ChartCommand),
 }
 
 /// `arca registry image …`

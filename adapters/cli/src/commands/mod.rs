@@ -1,6 +1,7 @@
 //! One module per command group; each command resolves its settings, makes at most a few
 //! client calls and hands the result to [`crate::output::Output`].
 
+pub mod chart;
 pub mod config;
 mod config_check;
 mod confirm;

@@ -14,6 +14,7 @@
 //! (`REGISTRY_USER`, `PRIVATE_REGISTRY`, `GET_CONTAINER`, `SPECIFIC_MODEL`, …); the server checks
 //! them. `arca_auth` defines the vocabularies if a caller wants to check them first.
 
+pub mod charts;
 pub mod keys;
 pub mod models;
 pub mod orgs;
