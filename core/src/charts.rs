@@ -331,6 +331,19 @@ fn version_metadata(p: &StoredPackage, source: ChartSource) -> VersionMetadata {
     m
 }
 
+/// A README as the chart's overview, cut to the longest text field the metadata accepts.
+fn overview(readme: &str) -> String {
+    let max = crate::artifacts::MAX_TEXT_FIELD;
+    if readme.len() <= max {
+        return readme.to_string();
+    }
+    let mut end = max;
+    while !readme.is_char_boundary(end) {
+        end -= 1;
+    }
+    readme[..end].to_string()
+}
+
 fn not_found(r: &ArtifactRef, v: &str) -> CoreError {
     CoreError::NotFound(format!("chart version {}:{v}", r.path()))
 }
@@ -435,7 +448,7 @@ impl Arca {
             artifact.latest_version = Some(version_id);
         }
         if artifact.metadata.description.is_none() {
-            artifact.metadata.description = p.package.readme.clone();
+            artifact.metadata.description = p.package.readme.as_deref().map(overview);
         }
         artifact.updated_at = now;
         tx.update_artifact(&artifact).await?;
@@ -776,6 +789,16 @@ mod tests {
         assert!(s("nochart").is_empty());
         assert!(s("-1.0.0").is_empty());
         assert!(s("x-1.0").is_empty());
+    }
+
+    #[test]
+    fn long_readmes_are_cut_on_a_character_boundary() {
+        let max = crate::artifacts::MAX_TEXT_FIELD;
+        assert_eq!(overview("# Demo"), "# Demo");
+        let long = "é".repeat(max);
+        let cut = overview(&long);
+        assert!(cut.len() <= max && cut.len() + 2 > max);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 
     #[test]
