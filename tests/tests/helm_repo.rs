@@ -817,3 +817,137 @@ async fn oci_push_chart(server: &Server, key: &str, repo: &str, tag: &str, tgz: 
         body,
     }
 }
+
+/// `arca registry chart …` (guide chapter 6): create (short description required), update,
+/// info, push org/chart:version (name/version checked against the package), list of versions,
+/// info with files, pull of the latest, remove of a version and (with -y) of the chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arca_registry_chart_commands() {
+    use arca_tests::cli::Cli;
+    let server = start(false).await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let helm = Helm::new(work.path());
+    helm.package("ngcdocstest", "0.1.0");
+    helm.package("ngcdocstest", "0.2.0");
+    let cli = Cli::new().expect("cli").for_server(&server);
+    let arca = |args: &[&str]| {
+        cli.run(args)
+            .unwrap_or_else(|e| panic!("arca {args:?}: {e:#}"))
+    };
+    let ok = |args: &[&str]| {
+        let out = arca(args);
+        assert!(out.success(), "arca {args:?}:\n{}", out.describe());
+        out.stdout_text()
+    };
+    let src = work.path().to_string_lossy().into_owned();
+
+    let out = arca(&["registry", "chart", "create", "demo/ngcdocstest"]);
+    assert!(!out.success(), "a chart needs a short description");
+    let text = ok(&[
+        "registry",
+        "chart",
+        "create",
+        "demo/ngcdocstest",
+        "--short-desc",
+        "Doc testing chart",
+    ]);
+    assert!(
+        text.contains("Successfully created chart 'demo/ngcdocstest'."),
+        "{text}"
+    );
+    let text = ok(&[
+        "registry",
+        "chart",
+        "update",
+        "demo/ngcdocstest",
+        "--publisher",
+        "test account",
+        "--display-name",
+        "Helm Demo Chart",
+        "--built-by",
+        "my team",
+    ]);
+    assert!(
+        text.contains("Helm Demo Chart") && text.contains("my team"),
+        "{text}"
+    );
+
+    // A package whose Chart.yaml disagrees with the target is refused; nothing is stored.
+    let file = format!("{src}/ngcdocstest-0.1.0.tgz");
+    let out = arca(&[
+        "registry",
+        "chart",
+        "push",
+        "demo/ngcdocstest:0.3.0",
+        "--source",
+        &file,
+    ]);
+    assert!(!out.success(), "{}", out.describe());
+    assert!(
+        out.stderr_text().contains("does not match"),
+        "{}",
+        out.describe()
+    );
+
+    for v in ["0.1.0", "0.2.0"] {
+        let text = ok(&[
+            "registry",
+            "chart",
+            "push",
+            &format!("demo/ngcdocstest:{v}"),
+            "--source",
+            &src,
+        ]);
+        assert!(
+            text.contains(&format!(
+                "Successfully pushed chart version 'ngcdocstest:{v}'."
+            )) && text.contains("UPLOAD_COMPLETE"),
+            "{text}"
+        );
+    }
+    let text = ok(&["registry", "chart", "list", "demo/ngcdocstest:*"]);
+    assert!(text.contains("0.1.0") && text.contains("0.2.0"), "{text}");
+    let text = ok(&["registry", "chart", "list", "demo/ngc*"]);
+    assert!(text.contains("demo/ngcdocstest"), "{text}");
+    let text = ok(&["registry", "chart", "info", "demo/ngcdocstest"]);
+    assert!(
+        text.contains("0.2.0") && text.contains("Doc testing chart"),
+        "{text}"
+    );
+    let text = ok(&[
+        "registry",
+        "chart",
+        "info",
+        "demo/ngcdocstest:0.1.0",
+        "--files",
+    ]);
+    assert!(text.contains("templates/service.yaml"), "{text}");
+
+    let dest = work.path().join("out");
+    let dest_s = dest.to_string_lossy().into_owned();
+    ok(&[
+        "registry",
+        "chart",
+        "pull",
+        "demo/ngcdocstest",
+        "--dest",
+        &dest_s,
+    ]);
+    let pulled = std::fs::read(dest.join("ngcdocstest-0.2.0.tgz")).expect("latest pulled");
+    let pushed = std::fs::read(work.path().join("ngcdocstest-0.2.0.tgz")).expect("package");
+    assert!(pulled == pushed, "pull gave other bytes than pushed");
+
+    ok(&["registry", "chart", "remove", "demo/ngcdocstest:0.1.0"]);
+    let text = ok(&["registry", "chart", "list", "demo/ngcdocstest:*"]);
+    assert!(!text.contains("0.1.0") && text.contains("0.2.0"), "{text}");
+    let out = arca(&["registry", "chart", "remove", "demo/ngcdocstest"]);
+    assert!(
+        !out.success(),
+        "removing a whole chart needs -y without a terminal"
+    );
+    ok(&["registry", "chart", "remove", "demo/ngcdocstest", "-y"]);
+    let out = arca(&["registry", "chart", "info", "demo/ngcdocstest"]);
+    assert!(!out.success(), "{}", out.describe());
+    let idx = get(&server, "/demo/index.yaml", Some(server.key())).await;
+    assert!(index_versions(&idx.text()).is_empty(), "{}", idx.text());
+}
