@@ -38,11 +38,23 @@ use uuid::Uuid;
 
 /// Size of every part but the last, as ngcsdk cuts files ("a contractual constant").
 pub const PART_SIZE: u64 = 500_000_000;
-/// Each client part is stored as up to this many blob-store parts, so that a backend that
-/// buffers a part (S3 needs its length up front) holds at most [`SUB_PART_SIZE`] bytes.
-const SLOTS_PER_PART: u32 = 4;
+/// Most blob-store parts one client part is cut into, so that a backend that buffers a part
+/// (S3 needs its length up front) holds at most 62.5 MB of it.
+const MAX_SLOTS_PER_PART: u32 = 8;
+/// S3 allows 10,000 parts per multipart upload; very large files use fewer, larger slots.
+const MAX_BACKEND_PARTS: u32 = 10_000;
+
+/// How many blob-store parts (slots) each client part of a file of `size` bytes is cut into:
+/// 8 up to 1,250 client parts (625 GB), fewer above so that the file stays within S3's
+/// 10,000 parts (a 1 TiB file: 2,200 parts of 4 slots).
+fn slots_per_part(size: u64) -> u32 {
+    (MAX_BACKEND_PARTS / part_count(size)).clamp(1, MAX_SLOTS_PER_PART)
+}
+
 /// Size of the blob-store parts a client part is cut into (≥ S3's 5 MiB minimum).
-const SUB_PART_SIZE: u64 = PART_SIZE / SLOTS_PER_PART as u64;
+fn sub_part_size(size: u64) -> u64 {
+    PART_SIZE.div_ceil(u64::from(slots_per_part(size)))
+}
 /// Largest file accepted (ngcsdk's own pre-upload limit is 1 TiB). With S3 this needs
 /// 2,200 parts × 4 slots = 8,800 backend parts, under S3's 10,000.
 pub const MAX_FILE_SIZE: u64 = 1 << 40;
@@ -431,8 +443,9 @@ impl Arca {
         Ok(!newly)
     }
 
-    /// Stores one part sent to a signed URL. The body must be exactly the part's length;
-    /// a retried part replaces nothing it does not match.
+    /// Stores one part sent to a signed URL. The body must be exactly the part's length. A
+    /// part received whole before is kept: a re-send is only checked for its length, so that a
+    /// failed or different retry never replaces stored bytes.
     pub async fn put_file_part(
         &self,
         upload_id: Uuid,
@@ -477,8 +490,36 @@ impl Arca {
             let mut tx = self.meta.begin_read().await?;
             tx.upload_parts(upload_id).await?
         };
-        let first_slot = (part - 1) * SLOTS_PER_PART + 1;
+        let slots = slots_per_part(purpose.size);
+        let first_slot = (part - 1) * slots + 1;
         let base_offset = u64::from(part - 1) * PART_SIZE;
+        let have: u64 = recorded
+            .iter()
+            .filter(|x| (first_slot..first_slot + slots).contains(&x.number))
+            .map(|x| x.size)
+            .sum();
+        if expected > 0 && have == expected {
+            // A re-send (a retry whose answer was lost): writing it would replace the stored
+            // slots before their receipts could be compared, and a short or different body
+            // would then spoil a good part. The file's sha256 is verified at completion.
+            let mut body = body;
+            let mut n = 0u64;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| CoreError::Blob(BlobError::Body(e.to_string())))?;
+                n += chunk.len() as u64;
+                if n > expected {
+                    return Err(CoreError::Invalid(format!(
+                        "part {part} must be exactly {expected} bytes; more arrived"
+                    )));
+                }
+            }
+            if n != expected {
+                return Err(CoreError::Invalid(format!(
+                    "part {part} must be exactly {expected} bytes; {n} arrived"
+                )));
+            }
+            return Ok(());
+        }
         if expected == 0 {
             // An empty file: nothing to store; completion writes the empty blob.
             let mut body = body;
@@ -492,13 +533,13 @@ impl Arca {
             }
             return Ok(());
         }
-        let mut splitter = PartSplitter::new(body, SUB_PART_SIZE);
+        let mut splitter = PartSplitter::new(body, sub_part_size(purpose.size));
         let mut slot = first_slot;
         let mut received = 0u64;
         let mut receipts = Vec::new();
         while let Some(first) = splitter.first().await {
             let first = first.map_err(|e| CoreError::Blob(BlobError::Body(e.to_string())))?;
-            if slot >= first_slot + SLOTS_PER_PART || received + first.len() as u64 > expected {
+            if slot >= first_slot + slots || received + first.len() as u64 > expected {
                 return Err(CoreError::Invalid(format!(
                     "part {part} must be exactly {expected} bytes; more arrived"
                 )));
@@ -607,10 +648,11 @@ impl Arca {
         let missing: Vec<u32> = (1..=part_count(purpose.size))
             .filter(|n| {
                 let want = part_len(purpose.size, *n);
-                let lo = (n - 1) * SLOTS_PER_PART + 1;
+                let slots = slots_per_part(purpose.size);
+                let lo = (n - 1) * slots + 1;
                 let got: u64 = parts
                     .iter()
-                    .filter(|x| (lo..lo + SLOTS_PER_PART).contains(&x.number))
+                    .filter(|x| (lo..lo + slots).contains(&x.number))
                     .map(|x| x.size)
                     .sum();
                 got != want
@@ -929,7 +971,22 @@ mod tests {
         assert_eq!(part_count(PART_SIZE + 1), 2);
         assert_eq!(part_len(520_000_000, 1), PART_SIZE);
         assert_eq!(part_len(520_000_000, 2), 20_000_000);
-        assert_eq!(part_count(MAX_FILE_SIZE) * SLOTS_PER_PART, 8_800);
+        // Every file up to the limit fits S3's 10,000 parts, with slots of at most 125 MB.
+        for size in [
+            0,
+            1,
+            PART_SIZE,
+            625_000_000_000,
+            625_000_000_001,
+            MAX_FILE_SIZE,
+        ] {
+            let parts = part_count(size) * slots_per_part(size);
+            assert!(parts <= MAX_BACKEND_PARTS, "{size}: {parts}");
+            assert!(sub_part_size(size) <= 125_000_000, "{size}");
+            assert!(sub_part_size(size) >= 5 * 1024 * 1024, "{size}");
+        }
+        assert_eq!(slots_per_part(PART_SIZE), 8);
+        assert_eq!(slots_per_part(MAX_FILE_SIZE), 4);
     }
 
     #[test]
