@@ -17,7 +17,10 @@
 //!    byte for byte;
 //! 6. [`sigkill_in_the_middle_of_an_upload_loses_nothing`]: A is killed (SIGKILL) after its
 //!    first `PATCH` was acknowledged and while a second one is in flight; B continues the same
-//!    upload URL and completes it with the right digest; A, restarted, serves the blob too.
+//!    upload URL and completes it with the right digest; A, restarted, serves the blob too;
+//! 7. [`helm_index_is_the_same_on_both_replicas`]: a chart uploaded through A is in B's
+//!    `index.yaml` under the same ETag; a version pushed through B's OCI API changes the index
+//!    (and its ETag) that both replicas serve.
 //!
 //! Every failure shows the request, the whole answer and the tails of both replicas' logs.
 //! `HEAD` answers are checked without stopping the scenario (the test still fails, at its end,
@@ -1299,6 +1302,145 @@ async fn sigkill_in_the_middle_of_an_upload_loses_nothing() -> Result<()> {
             .context("A after its restart")?;
         let r = c.send(Side::A, Method::GET, &location, &[], None).await?;
         c.want(&r, 404)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Two small Helm chart packages `hc-0.1.0.tgz` and `hc-0.2.0.tgz`, written by python's
+/// tarfile (the test controls every byte).
+fn helm_packages() -> Result<(Vec<u8>, Vec<u8>)> {
+    let dir = tempfile::tempdir().context("tempdir")?;
+    let script = r#"
+import gzip, io, os, sys, tarfile
+for v in ("0.1.0", "0.2.0"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = ("apiVersion: v2\nname: hc\nversion: %s\ndescription: replica chart\n" % v).encode()
+        info = tarfile.TarInfo("hc/Chart.yaml")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    open(os.path.join(sys.argv[1], "hc-%s.tgz" % v), "wb").write(gzip.compress(buf.getvalue()))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .context("run python3")?;
+    ensure!(
+        out.status.success(),
+        "python3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |v: &str| std::fs::read(dir.path().join(format!("hc-{v}.tgz"))).context("package");
+    Ok((read("0.1.0")?, read("0.2.0")?))
+}
+
+/// 7. Helm: a chart uploaded through A's ChartMuseum API is in B's `index.yaml` under the same
+/// ETag; a version pushed through B's OCI API (as `helm push` does) changes the index both
+/// replicas serve — the old ETag now gets 200 on A, the new one 304 on both — and its package
+/// is downloaded through A byte for byte. No replica keeps a stale index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_index_is_the_same_on_both_replicas() -> Result<()> {
+    with_cluster("helm", |c| async move {
+        let (v1, v2) = helm_packages()?;
+        let up = c
+            .send(
+                Side::A,
+                Method::POST,
+                &format!("/api/{ORG}/charts"),
+                &[("content-type", "application/gzip".into())],
+                Some(v1.clone()),
+            )
+            .await?;
+        c.want(&up, 201)?;
+        let index = format!("/{ORG}/index.yaml");
+        let a1 = c.send(Side::A, Method::GET, &index, &[], None).await?;
+        let b1 = c.send(Side::B, Method::GET, &index, &[], None).await?;
+        c.want(&a1, 200)?;
+        c.want(&b1, 200)?;
+        let etag1 = a1.header("etag").unwrap_or_default().to_string();
+        c.check(
+            !etag1.is_empty() && b1.header("etag") == Some(etag1.as_str()),
+            "both replicas give index.yaml the same ETag",
+            &b1,
+        )?;
+        c.check(
+            a1.body == b1.body,
+            "both replicas serve the same index.yaml",
+            &b1,
+        )?;
+
+        let config =
+            serde_json::to_vec(&json!({"apiVersion": "v2", "name": "hc", "version": "0.2.0"}))?;
+        let repo = format!("{ORG}/hc");
+        let config_digest = c.push_blob(Side::B, &repo, &config).await?;
+        let layer_digest = c.push_blob(Side::B, &repo, &v2).await?;
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                       "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                        "digest": layer_digest, "size": v2.len()}],
+        }))?;
+        let put = c
+            .send(
+                Side::B,
+                Method::PUT,
+                &format!("/v2/{repo}/manifests/0.2.0"),
+                &[(
+                    "content-type",
+                    "application/vnd.oci.image.manifest.v1+json".into(),
+                )],
+                Some(manifest),
+            )
+            .await?;
+        c.want(&put, 201)?;
+
+        let a2 = c
+            .send(
+                Side::A,
+                Method::GET,
+                &index,
+                &[("if-none-match", etag1.clone())],
+                None,
+            )
+            .await?;
+        c.want(&a2, 200)
+            .context("A answered 304 with the ETag of an index that has changed")?;
+        let etag2 = a2.header("etag").unwrap_or_default().to_string();
+        c.check(etag2 != etag1, "a new version gives a new ETag", &a2)?;
+        let text = String::from_utf8_lossy(&a2.body).into_owned();
+        c.check(
+            text.contains("charts/hc-0.1.0.tgz") && text.contains("charts/hc-0.2.0.tgz"),
+            "A's index lists the version pushed through B",
+            &a2,
+        )?;
+        for side in [Side::A, Side::B] {
+            let r = c
+                .send(
+                    side,
+                    Method::GET,
+                    &index,
+                    &[("if-none-match", etag2.clone())],
+                    None,
+                )
+                .await?;
+            c.want(&r, 304)?;
+        }
+        let dl = c
+            .send(
+                Side::A,
+                Method::GET,
+                &format!("/{ORG}/charts/hc-0.2.0.tgz"),
+                &[],
+                None,
+            )
+            .await?;
+        c.want(&dl, 200)?;
+        c.check(dl.body == v2, "A serves the package pushed through B", &dl)?;
         Ok(())
     })
     .await
