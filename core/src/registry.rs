@@ -130,6 +130,16 @@ fn purpose(r: &RepoRef) -> String {
     format!("oci:{}", r.path())
 }
 
+/// The part size for a chunk of `length` bytes: equal parts of at most [`MAX_PART_BYTES`], so
+/// that a chunk a little over a multiple of it does not leave a tiny last part (which a backend
+/// with a minimum part size could not concatenate with the next chunk).
+fn even_part_size(length: Option<u64>) -> u64 {
+    match length {
+        Some(len) if len > MAX_PART_BYTES => len.div_ceil(len.div_ceil(MAX_PART_BYTES)),
+        _ => MAX_PART_BYTES,
+    }
+}
+
 /// Cuts a body into consecutive parts of at most `max` bytes, each fed to the blob store while
 /// it is read (memory stays bounded by the channel, whatever the body's size).
 pub(crate) struct PartSplitter {
@@ -421,17 +431,29 @@ impl Arca {
             quota::check_layer(&limits, session.received.saturating_add(len))?;
         }
         let mut offset = session.received;
-        let mut number = {
+        let recorded = {
             let mut tx = self.meta.begin_read().await?;
-            tx.upload_parts(id).await?.len() as u32
+            tx.upload_parts(id).await?
         };
+        // Backends that need a minimum part size (S3: 5 MiB) cannot concatenate a short
+        // part that is followed by more: refuse the chunk now, with the reason, rather than
+        // failing at completion.
+        let min = self.blobs.min_part_size();
+        if let Some(last) = recorded.last().filter(|p| min > 0 && p.size < min) {
+            return Err(CoreError::registry(
+                ErrorCode::BlobUploadInvalid,
+                format!(
+                    "this registry's storage needs every chunk but the last to be at least \
+                     {min} bytes; the previous chunk was {} bytes. Restart the upload with \
+                     larger chunks (or one PATCH)",
+                    last.size
+                ),
+            ));
+        }
+        let mut number = recorded.len() as u32;
         let mut written_total = 0u64;
         let mut last = session.clone();
-        let mut parts = PartSplitter {
-            body,
-            carry: None,
-            max: MAX_PART_BYTES,
-        };
+        let mut parts = PartSplitter::new(body, even_part_size(length));
         while let Some(first) = parts.first().await {
             let first = first.map_err(|e| CoreError::Blob(BlobError::Body(e.to_string())))?;
             number += 1;
@@ -1024,6 +1046,25 @@ mod tests {
             assert!(
                 matches!(RepoRef::parse(bad), Err(CoreError::Registry(_))),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_are_cut_into_even_parts_without_a_tiny_tail() {
+        const M: u64 = 1024 * 1024;
+        assert_eq!(even_part_size(None), MAX_PART_BYTES);
+        assert_eq!(even_part_size(Some(10 * M)), MAX_PART_BYTES);
+        assert_eq!(even_part_size(Some(64 * M)), MAX_PART_BYTES);
+        // 66 MiB: two parts of 33 MiB, not 64 + 2.
+        assert_eq!(even_part_size(Some(66 * M)), 33 * M);
+        for len in [64 * M + 1, 129 * M, 1000 * M + 7, 10_000 * M] {
+            let part = even_part_size(Some(len));
+            let n = len.div_ceil(part);
+            let last = len - (n - 1) * part;
+            assert!(
+                part <= MAX_PART_BYTES && last >= 5 * M,
+                "{len}: {part} {last}"
             );
         }
     }

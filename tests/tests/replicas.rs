@@ -1052,6 +1052,49 @@ async fn concurrent_pushes_of_one_blob_store_it_once() -> Result<()> {
 // 4. A personal key created and deleted through A, used through B
 // =============================================================================================
 
+/// S3 cannot concatenate a part under 5 MiB followed by more (the registry advertises
+/// `OCI-Chunk-Min-Length`): a chunk after a short one is refused with `BLOB_UPLOAD_INVALID`
+/// naming the limit, nothing is lost, and the upload still completes with a final `PUT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_after_a_short_one_is_refused_clearly_on_s3() -> Result<()> {
+    with_cluster("shortchunks", |c| async move {
+        let repo = format!("{ORG}/short");
+        let small = pattern(41, 1000);
+        let more = pattern(42, 2000);
+        let location = c.start_upload(Side::A, &repo).await?;
+        c.patch_chunk(Side::A, &location, 0, &small).await?;
+        let r = c
+            .send(
+                Side::B,
+                Method::PATCH,
+                &location,
+                &[
+                    ("content-type", "application/octet-stream".into()),
+                    ("content-range", format!("1000-{}", 1000 + more.len() - 1)),
+                ],
+                Some(more.clone()),
+            )
+            .await?;
+        c.want(&r, 400)?;
+        let body = r.json()?;
+        c.check(
+            body["errors"][0]["code"] == "BLOB_UPLOAD_INVALID"
+                && body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("5242880") && m.contains("1000 bytes")),
+            "the refusal names the minimum and the short chunk",
+            &r,
+        )?;
+        c.expect_upload_at(Side::A, &location, small.len()).await?;
+        // A client that then pushes the blob in one request succeeds, through either replica.
+        let whole: Vec<u8> = small.iter().chain(more.iter()).copied().collect();
+        let digest = c.push_blob(Side::B, &repo, &whole).await?;
+        c.expect_blob(Side::A, &repo, &digest, &whole).await?;
+        Ok(())
+    })
+    .await
+}
+
 /// Standard base64 of a SHA-256, as NGC's transfer protocol carries it.
 fn sha256_b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
