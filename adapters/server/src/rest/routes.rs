@@ -298,6 +298,34 @@ mod tests {
         );
     }
 
+    /// `/{org}[/{team}]/index.yaml` and `/{org}[/{team}]/charts/…` share the top level with
+    /// every other route: an org or team named like a route's first segment (or `charts`)
+    /// would be shadowed, so those names are reserved.
+    #[test]
+    fn top_level_route_segments_are_reserved_names() {
+        for r in ROUTES {
+            let first = r
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            if first.is_empty() || first.starts_with('{') {
+                continue;
+            }
+            assert!(
+                arca_core::names::RESERVED_NAMES.contains(&first),
+                "{} {}: org and team names must not be {first:?}; add it to RESERVED_NAMES",
+                r.method,
+                r.path
+            );
+        }
+        for word in ["charts", "index.yaml", "api"] {
+            assert!(arca_core::names::OrgId::new(word).is_err(), "{word}");
+            assert!(arca_core::names::TeamName::new(word).is_err(), "{word}");
+        }
+    }
+
     #[test]
     fn routes_are_unique() {
         let mut seen = std::collections::HashSet::new();
