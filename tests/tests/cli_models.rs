@@ -266,6 +266,92 @@ async fn cli_uploads_resumes_after_kill_and_downloads() {
     let got = digest_tree(&dest2.join("cli-model_v1.0"));
     assert_eq!(got.keys().collect::<Vec<_>>(), ["sub/config.json"]);
 
+    // A version from a base: inherits big.bin without sending it, replaces README.md, adds a
+    // file and leaves empty.txt out; the base is untouched.
+    let delta = work.path().join("delta");
+    std::fs::create_dir_all(&delta).expect("mkdir");
+    std::fs::write(delta.join("README.md"), b"# v1.1\n").expect("write");
+    std::fs::write(delta.join("extra.txt"), b"new in 1.1\n").expect("write");
+    let delta_arg = delta.to_string_lossy().to_string();
+    let out = cli
+        .run([
+            "--format_type",
+            "json",
+            "registry",
+            "model",
+            "upload-version",
+            "demo/cli-model:1.1",
+            "--source",
+            &delta_arg,
+            "--base-version",
+            "1.0",
+            "--remove-file",
+            "empty.txt",
+        ])
+        .expect("run");
+    assert!(out.success(), "{}", out.describe());
+    assert_eq!(
+        json_of(&out)["Bytes sent in this run"],
+        7 + 11,
+        "{}",
+        out.describe()
+    );
+    let dest3 = work.path().join("dl3");
+    let dest3_arg = dest3.to_string_lossy().to_string();
+    let out = cli
+        .run([
+            "registry",
+            "model",
+            "download-version",
+            "demo/cli-model:1.1",
+            "--dest",
+            &dest3_arg,
+            "--exclude",
+            "big.bin",
+        ])
+        .expect("run");
+    assert!(out.success(), "{}", out.describe());
+    let got = digest_tree(&dest3.join("cli-model_v1.1"));
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        [
+            "README.md",
+            "extra.txt",
+            "sub/config.json",
+            "sub/deeper/weights.bin"
+        ]
+    );
+    assert_ne!(got["README.md"], want["README.md"]);
+    // 5 files in 1.0: one removed, one replaced, one added.
+    let info = cli
+        .run([
+            "--format_type",
+            "json",
+            "registry",
+            "model",
+            "info",
+            "demo/cli-model:1.1",
+        ])
+        .expect("run");
+    assert_eq!(json_of(&info)["Files"], 5, "{}", info.describe());
+    let base = cli
+        .run([
+            "--format_type",
+            "csv",
+            "registry",
+            "model",
+            "info",
+            "demo/cli-model:1.0",
+            "--files",
+        ])
+        .expect("run");
+    let text = base.stdout_text();
+    assert!(
+        text.contains("empty.txt") && !text.contains("extra.txt"),
+        "the base is untouched: {}",
+        base.describe()
+    );
+
     // A resource, with the next version picked automatically.
     let out = cli
         .run([

@@ -128,6 +128,8 @@ pub struct UploadRequest<'a> {
     pub version_fields: Value,
     /// A complete version whose files the new one starts from.
     pub base_version: Option<String>,
+    /// Paths of the base version's files to leave out of the new version.
+    pub remove: Vec<String>,
     /// Where to keep the resume journal (`None`: no journal; finished files still are not
     /// re-sent).
     pub journal_dir: Option<PathBuf>,
@@ -293,6 +295,11 @@ impl ArcaClient {
         })
         .await
         .map_err(|e| ClientError::Integrity(e.to_string()))??;
+        if !req.remove.is_empty() && req.base_version.is_none() {
+            return Err(ClientError::Integrity(
+                "removing files needs a base version to remove them from".into(),
+            ));
+        }
         if files.is_empty() && req.base_version.is_none() {
             return Err(ClientError::Integrity(format!(
                 "{} holds no files to upload",
@@ -419,6 +426,10 @@ impl ArcaClient {
         // Commit: the base first, then every file (held or sent) in batches.
         if let Some(base) = &req.base_version {
             self.commit_files(at, &version, &[], &[], Some(base))
+                .await?;
+        }
+        if !req.remove.is_empty() {
+            self.commit_files(at, &version, &[], &req.remove, None)
                 .await?;
         }
         let additions: Vec<(String, String)> = files

@@ -145,6 +145,9 @@ pub struct ArtifactCreateArgs {
     /// Descriptive fields.
     #[command(flatten)]
     pub fields: ArtifactFields,
+    /// Owner name
+    #[arg(long = "owner-name", value_name = "NAME")]
+    pub owner_name: Option<String>,
 }
 
 /// `info`.
@@ -207,6 +210,9 @@ pub struct UploadVersionArgs {
     /// Start from this complete version's files; uploaded files add to or replace them
     #[arg(long = "base-version", value_name = "VERSION")]
     pub base_version: Option<String>,
+    /// With --base-version: leave this file of the base out (repeat for several)
+    #[arg(long = "remove-file", value_name = "PATH", requires = "base_version")]
+    pub remove_files: Vec<String>,
     /// Version fields.
     #[command(flatten)]
     pub version: VersionFields,

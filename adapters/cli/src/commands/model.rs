@@ -345,7 +345,12 @@ pub async fn run(ctx: &Context<'_>, kind: ArtifactType, command: &ArtifactComman
             if t.version.is_some() {
                 bail!("create takes org/[team/]name, without :version");
             }
-            let body = artifact_body(kind, &args.fields)?;
+            let mut body = artifact_body(kind, &args.fields)?;
+            put(
+                &mut body,
+                "ownerName",
+                args.owner_name.clone().map(Value::from),
+            );
             if kind == ArtifactType::Model {
                 for (flag, key) in [
                     ("--application", "application"),
@@ -440,7 +445,12 @@ pub async fn run(ctx: &Context<'_>, kind: ArtifactType, command: &ArtifactComman
             let t = parse_target(&args.target)?;
             match &t.version {
                 None => {
-                    let body = artifact_body(kind, &args.fields)?;
+                    let mut body = artifact_body(kind, &args.fields)?;
+                    put(
+                        &mut body,
+                        "ownerName",
+                        args.version.owner_name.clone().map(Value::from),
+                    );
                     if body.is_empty() {
                         bail!("nothing to update: pass at least one field flag");
                     }
@@ -506,6 +516,7 @@ pub async fn run(ctx: &Context<'_>, kind: ArtifactType, command: &ArtifactComman
                     source: args.source.clone(),
                     version_fields: Value::Object(fields),
                     base_version: args.base_version.clone(),
+                    remove: args.remove_files.clone(),
                     journal_dir: Some(journal_dir),
                     progress: Some(progress_of(&bar)),
                     on_total: Some(Arc::new(move |n| bar_total.set_length(n))),
