@@ -19,6 +19,10 @@ pub enum CoreError {
     /// The thing already exists.
     #[error("{0} already exists")]
     AlreadyExists(String),
+    /// The request conflicts with the state of the thing (a complete version, content that
+    /// does not match its announced digest); the message says what and what to do.
+    #[error("{0}")]
+    Conflict(String),
     /// A count limit would be exceeded (keys per user, owners per org, ...).
     #[error("{0}")]
     LimitReached(String),

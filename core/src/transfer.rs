@@ -289,8 +289,8 @@ impl Arca {
             ))
         })?;
         if version.status != VersionStatus::UploadPending {
-            return Err(CoreError::AlreadyExists(format!(
-                "version {}:{v} is complete; upload a new version instead, and",
+            return Err(CoreError::Conflict(format!(
+                "version {}:{v} is already complete; upload a new version instead",
                 r.path()
             )));
         }
@@ -577,7 +577,7 @@ impl Arca {
             match prior {
                 Some(x) if x.size == rec.size && x.etag == rec.etag => continue,
                 Some(_) => {
-                    return Err(CoreError::AlreadyExists(format!(
+                    return Err(CoreError::Conflict(format!(
                         "part {part} of upload {upload_id} was already received with other \
                          content"
                     )))
@@ -685,7 +685,7 @@ impl Arca {
             Ok(s) => s,
             Err(BlobError::DigestMismatch { computed, .. }) => {
                 self.drop_upload(upload_id, &session.backend_state).await;
-                return Err(CoreError::AlreadyExists(format!(
+                return Err(CoreError::Conflict(format!(
                     "integrity error: the bytes received for {path} hash to {computed}, not to \
                      the announced sha256; upload the file again"
                 )));

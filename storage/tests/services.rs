@@ -445,3 +445,77 @@ async fn abandoned_uploads_are_swept() {
     assert!(f.arca.upload_status(&owner, &repo, old.id).await.is_err());
     assert!(f.arca.upload_status(&owner, &repo, fresh.id).await.is_ok());
 }
+
+/// Signed part URLs work until their expiry, then answer "expired" (the clock is injected, so
+/// the 24-hour lifetime is checked without waiting).
+#[tokio::test]
+async fn signed_part_urls_expire() {
+    use arca_core::artifacts::ArtifactRef;
+    use arca_core::model::{ArtifactMetadata, VersionMetadata};
+    use arca_core::names::{ArtifactName, VersionId};
+    use arca_core::transfer::{FileUploadRequest, UPLOAD_URL_TTL};
+
+    let f = fixture().await;
+    let p = login(&f.arca, &f.owner_key).await.expect("login");
+    let r = ArtifactRef {
+        kind: arca_auth::ArtifactKind::Model,
+        org: OrgId::new("acme").expect("org"),
+        team: None,
+        name: ArtifactName::new("m").expect("name"),
+    };
+    f.arca
+        .create_artifact(&p, &r, ArtifactMetadata::default())
+        .await
+        .expect("create");
+    let v = VersionId::new("1").expect("version");
+    f.arca
+        .create_version(&p, &r, Some(v.clone()), VersionMetadata::default())
+        .await
+        .expect("version");
+    let body = b"abc";
+    let grant = f
+        .arca
+        .start_file_upload(
+            &p,
+            &r,
+            &FileUploadRequest {
+                version: v,
+                path: "a.txt".into(),
+                size: body.len() as u64,
+                digest: arca_oci::Digest::sha256_of(body),
+                upload_id: None,
+                parts: None,
+            },
+        )
+        .await
+        .expect("start");
+    let query = grant.urls[0].split_once('?').expect("query").1.to_string();
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .expect("param")
+            .to_string()
+    };
+    let expires: i64 = param("expires").parse().expect("expires");
+    let signature = param("signature");
+    let send = || {
+        f.arca.put_file_part(
+            grant.upload_id,
+            1,
+            expires,
+            &signature,
+            Some(body.len() as u64),
+            arca_core::ports::once_stream(bytes::Bytes::from_static(body)),
+        )
+    };
+
+    let start = f.clock.now();
+    f.clock.set(start + UPLOAD_URL_TTL + Duration::seconds(1));
+    match send().await {
+        Err(CoreError::Forbidden(m)) => assert!(m.contains("expired"), "{m}"),
+        other => panic!("an expired URL must be refused, got {other:?}"),
+    }
+    f.clock.set(start + UPLOAD_URL_TTL - Duration::seconds(1));
+    send().await.expect("the URL works until it expires");
+}

@@ -1200,9 +1200,11 @@ async fn bad_transfers_are_refused_and_lose_nothing() {
     let sent = bytes("sent", 2000);
     let g = api.start(&m, "1.0", "bad.bin", &announced).await;
     api.put_part(&g.urls[0], &sent).await.expect(200);
-    api.complete(&m, "1.0", "bad.bin", &g.id, &sha(&announced))
+    let text = api
+        .complete(&m, "1.0", "bad.bin", &g.id, &sha(&announced))
         .await
-        .expect_error(409, "EXISTS", &["integrity", "bad.bin"]);
+        .expect_error(409, "CONFLICT", &["integrity", "bad.bin"]);
+    assert!(!text.contains("already exists"), "{text}");
     assert_eq!(
         api.known(&m, &[&announced, &sent]).await,
         vec![false, false]
@@ -1238,10 +1240,10 @@ async fn bad_transfers_are_refused_and_lose_nothing() {
     // A complete version takes no more uploads or commits.
     api.start_raw(&m, "1.0", "late.bin", 1, &sha(b"x"), None)
         .await
-        .expect_error(409, "EXISTS", &["complete"]);
+        .expect_error(409, "CONFLICT", &["complete"]);
     api.commit(&m, "1.0", vec![deletion("good.bin")], None)
         .await
-        .expect_error(409, "EXISTS", &["complete"]);
+        .expect_error(409, "CONFLICT", &["complete"]);
     assert_eq!(api.files(&m, "1.0").await.len(), 2);
     // And cannot go back to pending.
     api.patch(&m.version_path("1.0"), json!({"status": "UPLOAD_PENDING"}))

@@ -88,6 +88,7 @@ impl From<CoreError> for ApiError {
             }
             CoreError::NotFound(_) => Self::new(S::NOT_FOUND, "NOT_FOUND", e.to_string()),
             CoreError::AlreadyExists(_) => Self::new(S::CONFLICT, "EXISTS", e.to_string()),
+            CoreError::Conflict(_) => Self::new(S::CONFLICT, "CONFLICT", e.to_string()),
             CoreError::LimitReached(_) => Self::new(S::CONFLICT, "LIMIT_REACHED", e.to_string()),
             CoreError::Unauthenticated(_) => {
                 Self::new(S::UNAUTHORIZED, "UNAUTHORIZED", e.to_string())

@@ -89,7 +89,7 @@ impl OciError {
             },
             CoreError::Invalid(m) | CoreError::LimitReached(m) => Self::new(400, "UNSUPPORTED", &m),
             CoreError::Name(n) => Self::new(400, "NAME_INVALID", &n.to_string()),
-            CoreError::AlreadyExists(m) => Self::new(409, "DENIED", &m),
+            CoreError::AlreadyExists(m) | CoreError::Conflict(m) => Self::new(409, "DENIED", &m),
             CoreError::Blob(BlobError::TooLarge { limit }) => Self::new(
                 413,
                 "SIZE_INVALID",
