@@ -600,7 +600,7 @@ impl Arca {
 
     /// Drops an upload's parts and session, ignoring failures (best effort: the sweeper
     /// removes whatever is left).
-    async fn discard_upload(&self, id: Uuid, backend_state: &str) {
+    pub(crate) async fn discard_upload(&self, id: Uuid, backend_state: &str) {
         let _ = self.blobs.abort_upload(id, backend_state).await;
         let _ = retry_conflicts(|| async {
             let mut tx = self.meta.begin().await?;

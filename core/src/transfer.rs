@@ -669,7 +669,7 @@ impl Arca {
             .precheck_models_quota(&r.org, digest, purpose.size)
             .await
         {
-            self.drop_upload(upload_id, &session.backend_state).await;
+            self.discard_upload(upload_id, &session.backend_state).await;
             return Err(e);
         }
         let stored = if purpose.size == 0 {
@@ -684,7 +684,7 @@ impl Arca {
         let stored = match stored {
             Ok(s) => s,
             Err(BlobError::DigestMismatch { computed, .. }) => {
-                self.drop_upload(upload_id, &session.backend_state).await;
+                self.discard_upload(upload_id, &session.backend_state).await;
                 return Err(CoreError::Conflict(format!(
                     "integrity error: the bytes received for {path} hash to {computed}, not to \
                      the announced sha256; upload the file again"
@@ -715,7 +715,7 @@ impl Arca {
             Ok(()) => Ok(()),
             Err(e) => {
                 if matches!(e, CoreError::Quota(_)) {
-                    self.drop_upload(upload_id, &session.backend_state).await;
+                    self.discard_upload(upload_id, &session.backend_state).await;
                 }
                 let mut tx = self.meta.begin_read().await?;
                 if tx.get_blob(&d).await?.is_none() {
@@ -724,19 +724,6 @@ impl Arca {
                 Err(e)
             }
         }
-    }
-
-    async fn drop_upload(&self, id: Uuid, backend_state: &str) {
-        let _ = self.blobs.abort_upload(id, backend_state).await;
-        let _ = retry_conflicts(|| async {
-            let mut tx = self.meta.begin().await?;
-            if tx.get_upload(id).await?.is_some() {
-                tx.delete_upload(id).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-        .await;
     }
 
     /// Commits files to a pending version (`POST /v2/{ot}/files/commit`), all or nothing:

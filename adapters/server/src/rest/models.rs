@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use arca_auth::ArtifactKind;
 use arca_core::artifacts::{
     metadata_from_fields, version_metadata_from_fields, ArtifactPatch, ArtifactRef, VersionPatch,
+    VersionView,
 };
 use arca_core::model::{Artifact, ArtifactVersion, VersionFile, VersionStatus};
 use arca_core::names::{ArtifactName, OrgId, TeamName, VersionId};
@@ -93,9 +94,22 @@ fn artifact_ref(req: &HttpRequest) -> Result<(Words, ArtifactRef), ApiError> {
     ))
 }
 
+/// The version of the path; one that is not a valid id cannot exist: 404.
 fn version_id(req: &HttpRequest) -> Result<VersionId, ApiError> {
     let v = req.match_info().get("version").unwrap_or_default();
-    VersionId::new(v).map_err(|e| ApiError::bad_request(e.to_string()))
+    VersionId::new(v).map_err(|_| ApiError::not_found(format!("version {v}")))
+}
+
+/// `{"modelVersion": …, "model": …}` (or the recipe words).
+fn version_answer(
+    words: Words,
+    view: &VersionView,
+    latest: Option<&ArtifactVersion>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(envelope(vec![
+        (words.version, version_json(&view.version)),
+        (words.one, artifact_json(&view.artifact, latest)),
+    ]))
 }
 
 /// Drops `null` members, so that typed NGC clients see absent fields rather than nulls.
@@ -414,10 +428,7 @@ pub async fn create_version(
         .arca
         .create_version(&caller.0, &r, version, metadata)
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(vec![
-        (words.version, version_json(&view.version)),
-        (words.one, artifact_json(&view.artifact, None)),
-    ])))
+    Ok(version_answer(words, &view, None))
 }
 
 /// `GET …/{name}/versions/{version}`
@@ -427,13 +438,10 @@ pub async fn get_version(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (words, r) = artifact_ref(&req)?;
-    let v = version_id(&req).map_err(|_| ApiError::not_found("version not found"))?;
+    let v = version_id(&req)?;
     let view = state.arca.version(&caller.0, &r, &v).await?;
     let latest = state.arca.latest_version(&view.artifact).await?;
-    Ok(HttpResponse::Ok().json(envelope(vec![
-        (words.version, version_json(&view.version)),
-        (words.one, artifact_json(&view.artifact, latest.as_ref())),
-    ])))
+    Ok(version_answer(words, &view, latest.as_ref()))
 }
 
 /// Query of a version `PATCH`.
@@ -452,7 +460,7 @@ pub async fn patch_version(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let (words, r) = artifact_ref(&req)?;
-    let v = version_id(&req).map_err(|_| ApiError::not_found("version not found"))?;
+    let v = version_id(&req)?;
     let status = match body.get("status") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(VersionStatus::parse(s).ok_or_else(|| {
@@ -473,10 +481,7 @@ pub async fn patch_version(
         set_latest,
     };
     let view = state.arca.update_version(&caller.0, &r, &v, &patch).await?;
-    Ok(HttpResponse::Ok().json(envelope(vec![
-        (words.version, version_json(&view.version)),
-        (words.one, artifact_json(&view.artifact, None)),
-    ])))
+    Ok(version_answer(words, &view, None))
 }
 
 /// `DELETE …/{name}/versions/{version}`
@@ -486,7 +491,7 @@ pub async fn delete_version(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, r) = artifact_ref(&req)?;
-    let v = version_id(&req).map_err(|_| ApiError::not_found("version not found"))?;
+    let v = version_id(&req)?;
     state.arca.delete_version(&caller.0, &r, &v).await?;
     Ok(ok())
 }
@@ -499,7 +504,7 @@ pub async fn version_files(
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
     let (words, r) = artifact_ref(&req)?;
-    let v = version_id(&req).map_err(|_| ApiError::not_found("version not found"))?;
+    let v = version_id(&req)?;
     let (_, files) = state.arca.version_files(&caller.0, &r, &v).await?;
     let (items, pagination) = paginate(files, &page);
     Ok(HttpResponse::Ok().json(envelope(vec![
@@ -749,7 +754,7 @@ pub async fn download_urls(
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, r) = artifact_ref(&req)?;
-    let v = version_id(&req).map_err(|_| ApiError::not_found("version not found"))?;
+    let v = version_id(&req)?;
     let urls = state
         .arca
         .download_urls(&caller.0, &r, &v, q.path.as_deref())
