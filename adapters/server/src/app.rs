@@ -137,8 +137,10 @@ fn protocol_of(path: &str) -> &'static str {
 /// handlers (errors in the API's own JSON shape) and the 404 fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
+        // Model and resource bodies carry Markdown documents (overview, guides, release notes)
+        // of up to 1 MiB each (arca_core::artifacts::MAX_TEXT_FIELD).
         web::JsonConfig::default()
-            .limit(1024 * 1024)
+            .limit(4 * 1024 * 1024)
             .error_handler(|e, _| ApiError::bad_request(format!("invalid JSON body: {e}")).into()),
     )
     .app_data(
