@@ -14,6 +14,10 @@
 //! which keeps version rows small and `index.yaml` — built from those rows in one query, never
 //! by listing blobs — fast.
 //!
+//! **Invariant**: chart versions change only through this module (upload, OCI push, delete),
+//! and each change moves the chart's `updated_at` strictly forward ([`bump`]) in the same
+//! transaction. The `index.yaml` ETag ([`ChartIndex`]) relies on it.
+//!
 //! The same chart version is reachable three ways: uploaded through the ChartMuseum API
 //! ([`Arca::upload_chart`]) it is also written as a Helm OCI artifact (config blob, the `.tgz`
 //! as layer, a manifest, the version as tag) so that `helm pull oci://…` finds it; pushed with
@@ -41,6 +45,7 @@ use arca_oci::Digest;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use serde::Deserialize as _;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -190,7 +195,7 @@ impl ChartVersionRow {
             .extra
             .get(EXTRA_CHART)
             .ok_or_else(|| corrupt("has no Chart.yaml"))?;
-        let metadata: ChartMetadata = serde_json::from_value(chart.clone())
+        let metadata = ChartMetadata::deserialize(chart)
             .map_err(|e| corrupt(&format!("has a bad Chart.yaml: {e}")))?;
         let digest = self
             .package_digest()
@@ -210,69 +215,56 @@ pub fn package_url(name: &str, version: &str) -> String {
     format!("charts/{name}-{version}.tgz")
 }
 
-/// The chart versions a caller sees in a Helm repository, with the index's ETag; rendering is
-/// separate so that a conditional request that matches costs no YAML.
+/// The charts a caller sees in a Helm repository, with the ETag of their `index.yaml`.
+///
+/// The ETag is a hash of the visible charts' ids, names and `updated_at` — one cheap query,
+/// so a conditional request that matches loads no version and renders nothing. It is exact
+/// because every change of a chart's versions goes through this module and moves the chart's
+/// `updated_at` forward (strictly: [`bump`]) in the same transaction; it is the same on every
+/// replica because it is computed from the metadata store alone. The versions are loaded only
+/// for a full answer ([`Arca::chart_index_file`]).
 #[derive(Debug, Clone)]
 pub struct ChartIndex {
-    /// Visible complete versions, by chart name then version id.
-    pub rows: Vec<ChartVersionRow>,
-    /// Strong ETag (quoted), a hash of every visible version's name, version, package digest
-    /// and creation time: the same on every replica, changed by every push and removal.
+    /// Strong ETag (quoted).
     pub etag: String,
-    /// The index's `generated` time: the newest version's creation (deterministic, so that
-    /// equal content gives equal bytes).
-    pub generated: DateTime<Utc>,
+    /// The visible charts, by name.
+    charts: Vec<Artifact>,
+    org: OrgId,
 }
 
 impl ChartIndex {
-    fn new(mut rows: Vec<ChartVersionRow>) -> Self {
-        rows.sort_by(|a, b| {
-            a.name
-                .cmp(&b.name)
-                .then_with(|| a.version.version.as_str().cmp(b.version.version.as_str()))
-        });
+    fn new(org: OrgId, mut charts: Vec<Artifact>) -> Self {
+        charts.sort_by(|a, b| a.name.cmp(&b.name));
         let mut h = Sha256::new();
-        h.update(b"arca-helm-index\0");
+        h.update(b"arca-helm-index-2\0");
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
-        for r in &rows {
+        for a in &charts {
             h.update(b"\n");
-            h.update(r.name.as_bytes());
+            h.update(a.id.to_be_bytes());
+            h.update(a.name.as_str().as_bytes());
             h.update(b"\0");
-            h.update(r.version.version.as_str().as_bytes());
-            h.update(b"\0");
-            h.update(r.package_digest().unwrap_or_default().as_bytes());
-            h.update(b"\0");
-            h.update(r.version.created_at.timestamp_micros().to_be_bytes());
+            h.update(a.updated_at.timestamp_micros().to_be_bytes());
         }
-        let generated = rows
-            .iter()
-            .map(|r| r.version.created_at)
-            .max()
-            .unwrap_or(DateTime::UNIX_EPOCH);
         ChartIndex {
             etag: format!("\"{}\"", hex::encode(h.finalize())),
-            generated,
-            rows,
+            charts,
+            org,
         }
     }
 
-    /// The index as Helm's model (versions newest first). Rows with corrupt stored data are
-    /// left out (and logged) rather than breaking the whole repository.
-    pub fn to_index(&self) -> IndexFile {
-        let entries = self.rows.iter().filter_map(|r| match r.entry() {
-            Ok(e) => Some(e),
-            Err(e) => {
-                tracing::error!(error = %e, "chart version left out of index.yaml");
-                None
-            }
-        });
-        IndexFile::from_entries(entries, self.generated)
+    /// Number of visible charts.
+    pub fn chart_count(&self) -> usize {
+        self.charts.len()
     }
+}
 
-    /// `index.yaml`.
-    pub fn render(&self) -> String {
-        self.to_index().to_yaml()
-    }
+/// The next `updated_at` of a chart whose versions change: now, but strictly after the
+/// previous value (at the microsecond precision of the stores), so that the index ETag moves
+/// even when two changes share a clock reading.
+pub fn bump(previous: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let micros = |t: DateTime<Utc>| t.timestamp_micros();
+    let next = micros(now).max(micros(previous).saturating_add(1));
+    DateTime::from_timestamp_micros(next).unwrap_or(now)
 }
 
 /// A package to send.
@@ -450,7 +442,7 @@ impl Arca {
         if artifact.metadata.description.is_none() {
             artifact.metadata.description = p.package.readme.as_deref().map(overview);
         }
-        artifact.updated_at = now;
+        artifact.updated_at = bump(artifact.updated_at, now);
         tx.update_artifact(&artifact).await?;
         Ok(Recorded::New(VersionView { artifact, version }))
     }
@@ -538,10 +530,10 @@ impl Arca {
     }
 
     /// The charts of a Helm repository that the caller may see (`index.yaml`, ChartMuseum
-    /// listings): complete versions of the repository's own charts only — a team's charts are
-    /// not in the org's repository, nor in another team's. Anonymous callers see public charts;
-    /// when there are none they must authenticate (401), and a caller who may not see the
-    /// repository gets 404.
+    /// listings), with the index's ETag: the repository's own charts only — a team's charts
+    /// are not in the org's repository, nor in another team's. Anonymous callers see public
+    /// charts; when there are none they must authenticate (401), and a caller who may not see
+    /// the repository gets 404.
     pub async fn chart_index(
         &self,
         p: &Principal,
@@ -586,23 +578,48 @@ impl Arca {
                     )))
                 }
             }
-            return Ok(ChartIndex::new(Vec::new()));
+        }
+        Ok(ChartIndex::new(repo.org.clone(), charts))
+    }
+
+    /// The complete versions of the charts of `index` (one query for the org's chart versions,
+    /// never a look at the blob store), as Helm's index model, versions newest first; its
+    /// `generated` is the newest version's creation, so equal content gives equal bytes. A
+    /// version with corrupt stored data is left out (and logged) rather than breaking the
+    /// whole repository.
+    pub async fn chart_index_file(&self, index: &ChartIndex) -> Result<IndexFile, CoreError> {
+        if index.charts.is_empty() {
+            return Ok(IndexFile::new(DateTime::UNIX_EPOCH));
         }
         let names: std::collections::HashMap<i64, &Artifact> =
-            charts.iter().map(|a| (a.id, a)).collect();
-        let rows = tx
-            .list_org_versions(ArtifactKind::HelmChart, &repo.org)
-            .await?
-            .into_iter()
-            .filter(|v| v.status == VersionStatus::UploadComplete)
-            .filter_map(|v| {
-                names.get(&v.artifact_id).map(|a| ChartVersionRow {
-                    name: a.name.to_string(),
-                    version: v,
-                })
-            })
-            .collect();
-        Ok(ChartIndex::new(rows))
+            index.charts.iter().map(|a| (a.id, a)).collect();
+        let versions = {
+            let mut tx = self.meta.begin_read().await?;
+            tx.list_org_versions(ArtifactKind::HelmChart, &index.org)
+                .await?
+        };
+        let mut generated = DateTime::UNIX_EPOCH;
+        let mut entries = Vec::with_capacity(versions.len());
+        for v in versions {
+            if v.status != VersionStatus::UploadComplete {
+                continue;
+            }
+            let Some(a) = names.get(&v.artifact_id) else {
+                continue;
+            };
+            let row = ChartVersionRow {
+                name: a.name.to_string(),
+                version: v,
+            };
+            match row.entry() {
+                Ok(e) => {
+                    generated = generated.max(e.created);
+                    entries.push(e);
+                }
+                Err(e) => tracing::error!(error = %e, "chart version left out of index.yaml"),
+            }
+        }
+        Ok(IndexFile::from_entries(entries, generated))
     }
 
     /// One chart version with its stored package digest, for a caller allowed `action`.
@@ -725,43 +742,79 @@ impl Arca {
         Ok((view, package.files))
     }
 
-    /// Removes one chart version (REST, ChartMuseum `DELETE`, `arca registry chart remove`),
-    /// and its OCI tag.
+    /// Removes one chart version (REST, ChartMuseum `DELETE`, `arca registry chart remove`)
+    /// and its OCI tag, in one transaction; the latest version moves to the highest remaining
+    /// one and the chart's `updated_at` moves forward (the index ETag changes).
     pub async fn delete_chart_version(
         &self,
         p: &Principal,
         r: &ArtifactRef,
         v: &VersionId,
     ) -> Result<(), CoreError> {
-        let (view, digest) = self
+        let (_, digest) = self
             .chart_version_for(p, r, v, ArtifactAction::Delete)
             .await?;
-        self.delete_version(p, r, v).await?;
-        self.remove_chart_tags(r, &[(view.version.version, digest)])
-            .await
+        let now = self.clock.now();
+        retry_conflicts(|| async {
+            let mut tx = self.meta.begin().await?;
+            let mut artifact = tx
+                .get_artifact(r.kind, &r.org, r.team.as_ref(), r.name.as_str())
+                .await?
+                .ok_or_else(|| not_found(r, v.as_str()))?;
+            let version = tx
+                .get_version(artifact.id, v.as_str())
+                .await?
+                .ok_or_else(|| not_found(r, v.as_str()))?;
+            tx.delete_version(version.id).await?;
+            if artifact.latest_version.as_ref() == Some(v) {
+                artifact.latest_version = tx
+                    .list_versions(artifact.id)
+                    .await?
+                    .into_iter()
+                    .filter(|x| x.status == VersionStatus::UploadComplete)
+                    .filter_map(|x| semver_of(&x.version).map(|s| (s, x.version)))
+                    .max_by(|a, b| a.0.cmp(&b.0))
+                    .map(|(_, id)| id);
+            }
+            artifact.updated_at = bump(artifact.updated_at, now);
+            tx.update_artifact(&artifact).await?;
+            self.remove_chart_tags(tx.as_mut(), r, &[(v.clone(), digest.clone())])
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
-    /// Removes a chart with all its versions and their OCI tags.
+    /// Removes a chart with all its versions and their OCI tags, in one transaction.
     pub async fn delete_chart(&self, p: &Principal, r: &ArtifactRef) -> Result<(), CoreError> {
-        let artifact = self.artifact_for(p, r, ArtifactAction::Delete).await?;
-        let versions = {
-            let mut tx = self.meta.begin_read().await?;
-            tx.list_versions(artifact.id).await?
-        };
-        let tags: Vec<(VersionId, Digest)> = versions
-            .into_iter()
-            .filter_map(|v| {
-                let d = v
-                    .metadata
-                    .extra
-                    .get(EXTRA_PACKAGE_DIGEST)
-                    .and_then(Value::as_str)
-                    .and_then(|d| Digest::parse(d).ok())?;
-                Some((v.version, d))
-            })
-            .collect();
-        self.delete_artifact(p, r).await?;
-        self.remove_chart_tags(r, &tags).await
+        self.artifact_for(p, r, ArtifactAction::Delete).await?;
+        retry_conflicts(|| async {
+            let mut tx = self.meta.begin().await?;
+            let artifact = tx
+                .get_artifact(r.kind, &r.org, r.team.as_ref(), r.name.as_str())
+                .await?
+                .ok_or_else(|| CoreError::NotFound(format!("chart {}", r.path())))?;
+            let tags: Vec<(VersionId, Digest)> = tx
+                .list_versions(artifact.id)
+                .await?
+                .into_iter()
+                .filter_map(|v| {
+                    let d = v
+                        .metadata
+                        .extra
+                        .get(EXTRA_PACKAGE_DIGEST)
+                        .and_then(Value::as_str)
+                        .and_then(|d| Digest::parse(d).ok())?;
+                    Some((v.version, d))
+                })
+                .collect();
+            tx.delete_artifact(artifact.id).await?;
+            self.remove_chart_tags(tx.as_mut(), r, &tags).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -799,6 +852,16 @@ mod tests {
         let cut = overview(&long);
         assert!(cut.len() <= max && cut.len() + 2 > max);
         assert!(cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn bumps_move_strictly_forward_at_microsecond_precision() {
+        let t = DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap();
+        assert_eq!(bump(t, t).timestamp_micros(), t.timestamp_micros() + 1);
+        let later = t + chrono::Duration::seconds(5);
+        assert_eq!(bump(t, later), later);
+        let earlier = t - chrono::Duration::seconds(5);
+        assert!(bump(t, earlier) > t);
     }
 
     #[test]

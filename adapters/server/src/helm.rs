@@ -19,7 +19,7 @@ use crate::rest::caller::{parse_authorization, principal_of};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use arca_core::authz::Principal;
-use arca_core::charts::{ChartIndex, ChartRepo, MAX_PACKAGE_BYTES};
+use arca_core::charts::{ChartRepo, MAX_PACKAGE_BYTES};
 use arca_core::names::{ArtifactName, OrgId, TeamName, VersionId};
 use arca_core::CoreError;
 use bytes::{Bytes, BytesMut};
@@ -95,25 +95,22 @@ fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/") == bare)
 }
 
-fn index_response(req: &HttpRequest, index: &ChartIndex) -> HttpResponse {
-    if matches_etag(req, &index.etag) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, index.etag.as_str()))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, index.etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .content_type("application/x-yaml")
-        .body(index.render())
-}
-
 async fn index(state: &AppState, req: &HttpRequest, org: &str, team: Option<&str>) -> HelmResult {
     let p = principal(state, req).await?;
     let repo = repo(org, team)?;
     let index = state.arca.chart_index(&p, &repo).await?;
-    Ok(index_response(req, &index))
+    if matches_etag(req, &index.etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, index.etag.as_str()))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish());
+    }
+    let body = state.arca.chart_index_file(&index).await?.to_yaml();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, index.etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("application/x-yaml")
+        .body(body))
 }
 
 /// `GET /{org}/index.yaml`.
@@ -339,8 +336,8 @@ async fn api_list(
         .arca
         .chart_index(&p, &repo)
         .await
-        .map_err(|e| hide_from_anonymous(&p, e))?
-        .to_index();
+        .map_err(|e| hide_from_anonymous(&p, e))?;
+    let index = state.arca.chart_index_file(&index).await?;
     let Some(name) = name else {
         return Ok(HttpResponse::Ok().json(&index.entries));
     };

@@ -2,11 +2,11 @@
 //!
 //! - A manifest pushed through the registry whose config media type is Helm's
 //!   ([`arca_helm::oci::CONFIG_MEDIA_TYPE`]) is a chart: before its transaction the registry
-//!   calls [`Arca::helm_chart_of_manifest`] (reads and checks the chart layer, authorizes the
-//!   chart), and inside it [`Arca::record_oci_chart`], so the manifest and the chart version
+//!   calls `Arca::helm_chart_of_manifest` (reads and checks the chart layer, authorizes the
+//!   chart), and inside it `Arca::record_oci_chart`, so the manifest and the chart version
 //!   are stored together or not at all.
 //! - A chart uploaded through the ChartMuseum API is written as the artifact `helm push` would
-//!   have written ([`ChartManifest`]): the `Chart.yaml` JSON as config blob, the `.tgz` as the
+//!   have written (`ChartManifest`): the `Chart.yaml` JSON as config blob, the `.tgz` as the
 //!   only layer, tagged with the version (`+` written `_`), in the repository of the same path.
 
 use super::{chart_ids, ChartSource, Recorded, StoredPackage, EXTRA_PACKAGE_DIGEST};
@@ -361,44 +361,40 @@ impl Arca {
         Ok(())
     }
 
-    /// Removes the OCI tags of deleted chart versions — only tags that still name a manifest
-    /// holding that version's package.
+    /// Removes, inside `tx`, the OCI tags of deleted chart versions — only tags that still
+    /// name a manifest holding that version's package.
     pub(crate) async fn remove_chart_tags(
         &self,
+        tx: &mut dyn MetadataTx,
         r: &ArtifactRef,
         versions: &[(VersionId, Digest)],
     ) -> Result<(), CoreError> {
         if versions.is_empty() {
             return Ok(());
         }
-        crate::service::retry_conflicts(|| async {
-            let mut tx = self.meta.begin().await?;
-            let Some(repo) = tx
-                .get_repo(&r.org, r.team.as_ref(), r.name.as_str())
-                .await?
-            else {
-                return Ok(());
+        let Some(repo) = tx
+            .get_repo(&r.org, r.team.as_ref(), r.name.as_str())
+            .await?
+        else {
+            return Ok(());
+        };
+        for (v, package) in versions {
+            let Ok(cv) = v.as_str().parse::<arca_helm::ChartVersion>() else {
+                continue;
             };
-            for (v, package) in versions {
-                let Ok(cv) = v.as_str().parse::<arca_helm::ChartVersion>() else {
-                    continue;
-                };
-                let tag = tag_for_version(&cv);
-                let Some(t) = tx.get_tag(repo.id, &tag).await? else {
-                    continue;
-                };
-                let holds = tx
-                    .get_manifest(repo.id, &t.digest)
-                    .await?
-                    .is_some_and(|m| m.blobs.iter().any(|b| b == package.as_str()));
-                if holds {
-                    tx.delete_tag(repo.id, &tag).await?;
-                }
+            let tag = tag_for_version(&cv);
+            let Some(t) = tx.get_tag(repo.id, &tag).await? else {
+                continue;
+            };
+            let holds = tx
+                .get_manifest(repo.id, &t.digest)
+                .await?
+                .is_some_and(|m| m.blobs.iter().any(|b| b == package.as_str()));
+            if holds {
+                tx.delete_tag(repo.id, &tag).await?;
             }
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
+        }
+        Ok(())
     }
 }
 
