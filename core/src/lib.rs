@@ -21,6 +21,7 @@ pub mod admin;
 pub mod artifacts;
 pub mod authn;
 pub mod authz;
+pub mod cache;
 pub mod charts;
 pub mod error;
 pub mod keys;

@@ -29,8 +29,9 @@ pub const IMAGES_LEDGER: &str = "images";
 /// Largest manifest accepted (bytes).
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// Largest part stored per write to the blob store; longer chunks are split.
-pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest part stored per write to the blob store; longer chunks are split. Backends that
+/// must hold a part in memory before sending it (S3) hold at most this much per upload.
+pub const MAX_PART_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A repository reference: `org/name` or `org/team/name` (R-TEN-7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,26 +437,30 @@ impl Arca {
             tx.upload_parts(id).await?
         };
         // Backends that need a minimum part size (S3: 5 MiB) cannot concatenate a short
-        // part that is followed by more: refuse the chunk now, with the reason, rather than
-        // failing at completion.
+        // part that is followed by more: a chunk that brings bytes after a short one is
+        // refused, with the reason, before any of them is stored (rather than failing at
+        // completion). An empty final body is fine.
         let min = self.blobs.min_part_size();
-        if let Some(last) = recorded.last().filter(|p| min > 0 && p.size < min) {
-            return Err(CoreError::registry(
-                ErrorCode::BlobUploadInvalid,
-                format!(
-                    "this registry's storage needs every chunk but the last to be at least \
-                     {min} bytes; the previous chunk was {} bytes. Restart the upload with \
-                     larger chunks (or one PATCH)",
-                    last.size
-                ),
-            ));
-        }
+        let short_tail = recorded
+            .last()
+            .filter(|p| min > 0 && p.size < min)
+            .map(|p| p.size);
         let mut number = recorded.len() as u32;
         let mut written_total = 0u64;
         let mut last = session.clone();
         let mut parts = PartSplitter::new(body, even_part_size(length));
         while let Some(first) = parts.first().await {
             let first = first.map_err(|e| CoreError::Blob(BlobError::Body(e.to_string())))?;
+            if let Some(short) = short_tail {
+                return Err(CoreError::registry(
+                    ErrorCode::BlobUploadInvalid,
+                    format!(
+                        "this registry's storage needs every chunk but the last to be at least \
+                         {min} bytes; the previous chunk was {short} bytes. Restart the upload \
+                         with larger chunks (or one PATCH)"
+                    ),
+                ));
+            }
             number += 1;
             let (tx_part, rx_part) = futures::channel::mpsc::channel(2);
             let (receipt, ()) = futures::join!(
@@ -871,6 +876,9 @@ impl Arca {
             let mut tx = self.meta.begin_read().await?;
             self.resolve(tx.as_mut(), &repo, reference).await?
         };
+        if let Some(body) = self.manifest_cache.get(&record.digest) {
+            return Ok(ManifestContent { record, body });
+        }
         let digest = Digest::parse(&record.digest)
             .map_err(|e| CoreError::Invalid(format!("stored digest: {e}")))?;
         let read = self.blobs.get(&digest, None).await?;
@@ -883,10 +891,13 @@ impl Arca {
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-        Ok(ManifestContent {
-            record,
-            body: Bytes::from(parts.concat()),
-        })
+        let body = Bytes::from(parts.concat());
+        // Only bytes that hash to their digest are kept (the store verified them when they
+        // were written; this guards the cache against a corrupted read).
+        if digest.matches(&body) {
+            self.manifest_cache.put(&record.digest, body.clone());
+        }
+        Ok(ManifestContent { record, body })
     }
 
     /// Deletes a manifest by digest (with its tags), or only a tag (`DELETE
@@ -1054,11 +1065,14 @@ mod tests {
     fn chunks_are_cut_into_even_parts_without_a_tiny_tail() {
         const M: u64 = 1024 * 1024;
         assert_eq!(even_part_size(None), MAX_PART_BYTES);
-        assert_eq!(even_part_size(Some(10 * M)), MAX_PART_BYTES);
-        assert_eq!(even_part_size(Some(64 * M)), MAX_PART_BYTES);
-        // 66 MiB: two parts of 33 MiB, not 64 + 2.
-        assert_eq!(even_part_size(Some(66 * M)), 33 * M);
-        for len in [64 * M + 1, 129 * M, 1000 * M + 7, 10_000 * M] {
+        assert_eq!(even_part_size(Some(MAX_PART_BYTES - 1)), MAX_PART_BYTES);
+        assert_eq!(even_part_size(Some(MAX_PART_BYTES)), MAX_PART_BYTES);
+        // A little over one part: two equal halves, not a full part and a sliver.
+        assert_eq!(
+            even_part_size(Some(MAX_PART_BYTES + 2 * M)),
+            MAX_PART_BYTES / 2 + M
+        );
+        for len in [MAX_PART_BYTES + 1, 129 * M, 1000 * M + 7, 10_000 * M] {
             let part = even_part_size(Some(len));
             let n = len.div_ceil(part);
             let last = len - (n - 1) * part;

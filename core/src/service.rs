@@ -10,6 +10,9 @@ use arca_auth::{KeyKind, KeySecret, Role};
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Memory for cached manifest bodies per [`Arca`] (per replica).
+pub const MANIFEST_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// The application: ports plus the use cases built on them. Cheap to clone.
 #[derive(Clone)]
 pub struct Arca {
@@ -23,6 +26,8 @@ pub struct Arca {
     pub random: Arc<dyn RandomSource>,
     /// The token-signing secret, once loaded (immutable once created).
     pub(crate) signing_cache: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// Manifest bodies by digest (immutable content: no invalidation needed on any replica).
+    pub(crate) manifest_cache: Arc<crate::cache::DigestCache>,
 }
 
 impl std::fmt::Debug for Arca {
@@ -104,6 +109,10 @@ impl Arca {
             clock,
             random,
             signing_cache: Arc::default(),
+            manifest_cache: Arc::new(crate::cache::DigestCache::new(
+                MANIFEST_CACHE_BYTES,
+                crate::registry::MAX_MANIFEST_BYTES,
+            )),
         }
     }
 
