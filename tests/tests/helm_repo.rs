@@ -476,6 +476,33 @@ async fn helm_repository_chartmuseum_and_oci_are_one_catalog() {
         r.describe()
     );
 
+    // The record takes the fields of guide §6.5.1 with PATCH (Bearer).
+    let fields = json!({
+        "attributes": [{"key": "license", "value": "Apache-2.0"}],
+        "builtBy": "NVIDIA",
+        "description": "#NGC Docs Chart",
+        "displayName": "NGC DOCS CHART TEST",
+        "labels": ["Helm Chart", "Documentation"],
+        "logo": "https://example.invalid/logo.png",
+        "publisher": "test account",
+        "shortDescription": "This chart is for the docs!",
+    });
+    let patched = server
+        .http()
+        .patch(server.url("/v2/org/demo/helm-charts/demo-chart"))
+        .bearer_auth(&key)
+        .json(&fields)
+        .timeout(REQUEST_TIMEOUT)
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(patched.status().as_u16(), 200);
+    let r = get(&server, "/v2/org/demo/helm-charts/demo-chart", Some(&key)).await;
+    let artifact = &r.json()["artifact"];
+    for (k, v) in fields.as_object().expect("object") {
+        assert_eq!(&artifact[k], v, "{k} after PATCH: {}", r.describe());
+    }
+
     // 6. index.yaml: ETag and If-None-Match; the digests are the packages'.
     let idx = get(&server, "/demo/index.yaml", Some(&key)).await;
     assert_eq!(idx.status, 200, "{}", idx.describe());
