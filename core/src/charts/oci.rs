@@ -8,6 +8,11 @@
 //! - A chart uploaded through the ChartMuseum API is written as the artifact `helm push` would
 //!   have written (`ChartManifest`): the `Chart.yaml` JSON as config blob, the `.tgz` as the
 //!   only layer, tagged with the version (`+` written `_`), in the repository of the same path.
+//!
+//! Removing a chart version or a chart (REST, ChartMuseum, CLI) removes its OCI tags in the
+//! same transaction. The other way round is not bridged: deleting an OCI tag, manifest or
+//! repository removes only the OCI view, and the chart version stays in the Helm repository
+//! (its package blob is still referenced) until it is removed through the chart APIs.
 
 use super::{chart_ids, ChartSource, Recorded, StoredPackage, EXTRA_PACKAGE_DIGEST};
 use crate::artifacts::ArtifactRef;
