@@ -381,9 +381,10 @@ impl Arca {
         digest: &str,
         size: u64,
     ) -> Result<(), CoreError> {
-        let limits = tx.get_org(org).await?.map(|o| o.quota).unwrap_or_default();
-        let used = tx.usage(org, IMAGES_LEDGER).await?;
+        // Only a blob new to the org costs anything; the ledger's total is read only then.
         if tx.add_usage(org, IMAGES_LEDGER, digest, size).await? {
+            let limits = tx.get_org(org).await?.map(|o| o.quota).unwrap_or_default();
+            let used = tx.usage(org, IMAGES_LEDGER).await?.saturating_sub(size);
             quota::check_images(&limits, used, size)?;
         }
         Ok(())

@@ -938,9 +938,9 @@ async fn count_models_bytes(
     digest: &str,
     size: u64,
 ) -> Result<(), CoreError> {
-    let limits = tx.get_org(org).await?.map(|o| o.quota).unwrap_or_default();
-    let used = tx.usage(org, MODELS_LEDGER).await?;
     if tx.add_usage(org, MODELS_LEDGER, digest, size).await? {
+        let limits = tx.get_org(org).await?.map(|o| o.quota).unwrap_or_default();
+        let used = tx.usage(org, MODELS_LEDGER).await?.saturating_sub(size);
         quota::check_models_resources(&limits, used, size)?;
     }
     Ok(())
