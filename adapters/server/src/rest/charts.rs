@@ -118,22 +118,7 @@ fn chart_fields(body: &Map<String, Value>) -> Map<String, Value> {
         match k.as_str() {
             k if IGNORED_FIELDS.contains(&k) => {}
             "labelsV2" | "labels" => {
-                let labels: Vec<Value> = match v {
-                    Value::Array(items) => items
-                        .iter()
-                        .flat_map(|x| match x {
-                            Value::Object(o) => match (o.get("value"), o.get("values")) {
-                                (Some(Value::String(s)), _) => vec![Value::String(s.clone())],
-                                (_, Some(Value::Array(vs))) => vs.clone(),
-                                _ => vec![],
-                            },
-                            other => vec![other.clone()],
-                        })
-                        .collect(),
-                    Value::Null => vec![],
-                    other => vec![other.clone()],
-                };
-                out.insert("labels".into(), Value::Array(labels));
+                out.insert("labels".into(), json::ngc_labels(v));
             }
             _ => {
                 out.insert(k.clone(), v.clone());

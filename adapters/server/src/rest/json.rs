@@ -159,3 +159,24 @@ pub fn paginate<T>(items: Vec<T>, page: &Page) -> (Vec<T>, Value) {
         json!({"index": number, "size": size, "totalResults": total, "totalPages": pages}),
     )
 }
+
+/// NGC's label lists (`labelsV2`, `labels`) as plain strings: items may be strings, or objects
+/// with a `value` or a `values` list; `null` is no labels.
+pub fn ngc_labels(v: &Value) -> Value {
+    let labels: Vec<Value> = match v {
+        Value::Array(items) => items
+            .iter()
+            .flat_map(|x| match x {
+                Value::Object(o) => match (o.get("value"), o.get("values")) {
+                    (Some(Value::String(s)), _) => vec![Value::String(s.clone())],
+                    (_, Some(Value::Array(vs))) => vs.clone(),
+                    _ => vec![],
+                },
+                other => vec![other.clone()],
+            })
+            .collect(),
+        Value::Null => vec![],
+        other => vec![other.clone()],
+    };
+    Value::Array(labels)
+}

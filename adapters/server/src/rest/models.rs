@@ -221,22 +221,7 @@ fn artifact_fields(body: &Map<String, Value>) -> Map<String, Value> {
         match k.as_str() {
             k if IGNORED_FIELDS.contains(&k) => {}
             "labelsV2" | "labels" => {
-                let labels: Vec<Value> = match v {
-                    Value::Array(items) => items
-                        .iter()
-                        .flat_map(|x| match x {
-                            Value::String(s) => vec![Value::String(s.clone())],
-                            Value::Object(o) => match (o.get("value"), o.get("values")) {
-                                (Some(Value::String(s)), _) => vec![Value::String(s.clone())],
-                                (_, Some(Value::Array(vs))) => vs.clone(),
-                                _ => vec![],
-                            },
-                            _ => vec![x.clone()],
-                        })
-                        .collect(),
-                    other => vec![other.clone()],
-                };
-                out.insert("labels".into(), Value::Array(labels));
+                out.insert("labels".into(), json::ngc_labels(v));
             }
             "publicDatasetUsed" => {
                 let empty = v
