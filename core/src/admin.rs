@@ -149,6 +149,84 @@ impl Arca {
     }
 }
 
+/// The bytes a team's artifacts reference (R-QUO-2, "usage visible per team"): each distinct
+/// blob once within the team. A blob shared with other teams or the org level counts in each
+/// of them; the org's ledgers (which count it once) are what the quota checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamUsage {
+    /// Container images of the team's repositories (manifests, configs, layers; Helm charts
+    /// are stored as images too).
+    pub images: u64,
+    /// Files of the team's models and resources.
+    pub models_and_resources: u64,
+}
+
+impl Arca {
+    /// A team's usage, for a caller who may view the team (its members, the org's members
+    /// with org-level roles, the org's service keys); others get `NotFound`. Computed from the
+    /// metadata store: the team's repositories' manifests and blobs, and its models' and
+    /// resources' version files.
+    pub async fn view_team_usage(
+        &self,
+        p: &Principal,
+        org: &OrgId,
+        team: &crate::names::TeamName,
+    ) -> Result<TeamUsage, CoreError> {
+        require(
+            decide(
+                p,
+                Action::People(PeopleAction::ViewOrgDetails),
+                &Target::Team(org, team),
+            ),
+            || format!("team {org}/{team}"),
+        )?;
+        let mut tx = self.meta.begin_read().await?;
+        if tx.get_team(org, team).await?.is_none() {
+            return Err(CoreError::NotFound(format!("team {org}/{team}")));
+        }
+        let mut images: std::collections::HashMap<String, u64> = Default::default();
+        for repo in tx.list_repos(org).await? {
+            if repo.team.as_ref() != Some(team) {
+                continue;
+            }
+            for m in tx.list_manifests(repo.id).await? {
+                images.insert(m.digest.clone(), m.size);
+                for b in &m.blobs {
+                    if !images.contains_key(b) {
+                        let size = tx.get_blob(b).await?.map(|r| r.size).unwrap_or(0);
+                        images.insert(b.clone(), size);
+                    }
+                }
+            }
+        }
+        let mut files: std::collections::HashMap<String, u64> = Default::default();
+        for kind in [arca_auth::ArtifactKind::Model, arca_auth::ArtifactKind::Resource] {
+            let ids: std::collections::HashSet<i64> = tx
+                .list_artifacts(kind, org)
+                .await?
+                .into_iter()
+                .filter(|a| a.team.as_ref() == Some(team))
+                .map(|a| a.id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            for v in tx.list_org_versions(kind, org).await? {
+                if ids.contains(&v.artifact_id) {
+                    for f in tx.version_files(v.id).await? {
+                        files.insert(f.digest, f.size);
+                    }
+                }
+            }
+        }
+        Ok(TeamUsage {
+            images: images.values().sum(),
+            models_and_resources: files.values().sum(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@
 //! * visibility of pending versions and team models; versions from a base version; set-latest
 //!   and SemVer order; resources (automatic version ids, documents, R-MOD-5 deletion rights);
 //!   the org's models-and-resources quota with content shared across artifacts counted once;
-//!   an upload resumed after the server restarted.
+//!   an upload resumed after the server restarted; usage per team (models, resources and
+//!   images), with content shared between teams counted once by the org.
 //!
 //! Every request is bounded by [`REQUEST_TIMEOUT`]; every test starts its own server.
 
@@ -1922,4 +1923,124 @@ impl Api {
         r.expect(200);
         r.body
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Usage per team (R-QUO-2)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_is_visible_per_team_and_counts_shared_content_once_per_org() {
+    let server = start().await;
+    let owner = Api::new(&server, Some(server.key()));
+    owner.create_team("alpha").await;
+    owner.create_team("beta").await;
+    let beta_only = owner.with(
+        &owner
+            .add_user(Some("beta"), "beta@example.com", &["REGISTRY_USER"])
+            .await,
+    );
+    let shared = bytes("shared", 1000);
+    let alpha_own = bytes("alpha", 2000);
+    let beta_own = bytes("beta", 500);
+    let in_alpha = Art {
+        kind: Kind::Model,
+        team: Some("alpha"),
+        name: "a".into(),
+    };
+    let in_beta = Art {
+        kind: Kind::Resource,
+        team: Some("beta"),
+        name: "b".into(),
+    };
+    owner.create_ok(&in_alpha).await;
+    owner
+        .publish(&in_alpha, "1", &[("s.bin", &shared), ("a.bin", &alpha_own)])
+        .await;
+    // A second version re-uses the same content: no more bytes for the team.
+    owner
+        .publish(&in_alpha, "2", &[("copy.bin", &shared)])
+        .await;
+    owner.create_ok(&in_beta).await;
+    owner
+        .publish(&in_beta, "1", &[("s.bin", &shared), ("b.bin", &beta_own)])
+        .await;
+
+    // An image in alpha's repository: one layer, a config, a manifest.
+    let layer = bytes("layer", 300);
+    let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
+    for blob in [&layer, &config] {
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(blob)));
+        owner
+            .send(
+                Method::POST,
+                &format!("/v2/demo/alpha/app/blobs/uploads/?digest={digest}"),
+                Req {
+                    body: Some(blob.clone()),
+                    headers: vec![("content-type", "application/octet-stream".into())],
+                    ..req()
+                },
+            )
+            .await
+            .expect(201);
+    }
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": format!("sha256:{}", hex::encode(Sha256::digest(&config))),
+                   "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": format!("sha256:{}", hex::encode(Sha256::digest(&layer))),
+                    "size": layer.len()}]
+    }))
+    .expect("manifest");
+    owner
+        .send(
+            Method::PUT,
+            "/v2/demo/alpha/app/manifests/v1",
+            Req {
+                body: Some(manifest.clone()),
+                headers: vec![(
+                    "content-type",
+                    "application/vnd.oci.image.manifest.v1+json".into(),
+                )],
+                ..req()
+            },
+        )
+        .await
+        .expect(201);
+
+    let alpha = owner.get("/v2/org/demo/team/alpha/usage").await.ok();
+    assert_eq!(
+        alpha["usage"]["modelsAndResources"],
+        (shared.len() + alpha_own.len()) as u64,
+        "{alpha}"
+    );
+    assert_eq!(
+        alpha["usage"]["images"],
+        (layer.len() + config.len() + manifest.len()) as u64,
+        "{alpha}"
+    );
+    let beta = beta_only.get("/v2/org/demo/team/beta/usage").await.ok();
+    assert_eq!(
+        beta["usage"]["modelsAndResources"],
+        (shared.len() + beta_own.len()) as u64,
+        "{beta}"
+    );
+    assert_eq!(beta["usage"]["images"], 0, "{beta}");
+    // The org counts the shared content once.
+    assert_eq!(
+        owner.models_usage().await,
+        (shared.len() + alpha_own.len() + beta_own.len()) as u64
+    );
+    // Outside the team: 404, as for the team itself.
+    beta_only
+        .get("/v2/org/demo/team/alpha/usage")
+        .await
+        .expect_error(404, "NOT_FOUND", &[]);
+    owner
+        .get("/v2/org/demo/team/nosuch/usage")
+        .await
+        .expect_error(404, "NOT_FOUND", &[]);
 }

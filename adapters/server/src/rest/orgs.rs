@@ -61,6 +61,20 @@ pub async fn org_usage(
     Ok(HttpResponse::Ok().json(envelope(vec![("usage", json!(usage))])))
 }
 
+/// GET /v2/org/{org}/team/{team}/usage — the bytes the team's artifacts reference (R-QUO-2):
+/// `{"usage":{"images","modelsAndResources"}}`, each distinct blob once within the team.
+pub async fn team_usage(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, team) = path.into_inner();
+    let org = org_id(&org)?;
+    let team = team_name(&org, &team)?;
+    let usage = state.arca.view_team_usage(&caller.0, &org, &team).await?;
+    Ok(HttpResponse::Ok().json(envelope(vec![("usage", json!(usage))])))
+}
+
 /// GET /v2/org/{org}/teams
 pub async fn list_teams(
     caller: Caller,

@@ -74,6 +74,7 @@ routes! {
     get "/v2/org/{org}/permissions" Authenticated => orgs::org_permissions,
     get "/v2/org/{org}/usage" Authenticated => orgs::org_usage,
     get "/v2/org/{org}/team/{team}/permissions" Authenticated => orgs::team_permissions,
+    get "/v2/org/{org}/team/{team}/usage" Authenticated => orgs::team_usage,
 
     get "/v2/users/me" Authenticated => users::me,
     get "/v2/org/{org}/users" Authenticated => users::list_org_users,
