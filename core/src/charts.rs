@@ -765,25 +765,39 @@ impl Arca {
                 .get_version(artifact.id, v.as_str())
                 .await?
                 .ok_or_else(|| not_found(r, v.as_str()))?;
-            tx.delete_version(version.id).await?;
-            if artifact.latest_version.as_ref() == Some(v) {
-                artifact.latest_version = tx
-                    .list_versions(artifact.id)
-                    .await?
-                    .into_iter()
-                    .filter(|x| x.status == VersionStatus::UploadComplete)
-                    .filter_map(|x| semver_of(&x.version).map(|s| (s, x.version)))
-                    .max_by(|a, b| a.0.cmp(&b.0))
-                    .map(|(_, id)| id);
-            }
-            artifact.updated_at = bump(artifact.updated_at, now);
-            tx.update_artifact(&artifact).await?;
+            self.drop_chart_version(tx.as_mut(), &mut artifact, &version, now)
+                .await?;
             self.remove_chart_tags(tx.as_mut(), r, &[(v.clone(), digest.clone())])
                 .await?;
             tx.commit().await?;
             Ok(())
         })
         .await
+    }
+
+    /// Deletes one version inside `tx`: the latest moves to the highest remaining complete
+    /// version and the chart's `updated_at` moves strictly forward (the index ETag changes).
+    pub(crate) async fn drop_chart_version(
+        &self,
+        tx: &mut dyn MetadataTx,
+        artifact: &mut crate::model::Artifact,
+        version: &crate::model::ArtifactVersion,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        tx.delete_version(version.id).await?;
+        if artifact.latest_version.as_ref() == Some(&version.version) {
+            artifact.latest_version = tx
+                .list_versions(artifact.id)
+                .await?
+                .into_iter()
+                .filter(|x| x.status == VersionStatus::UploadComplete)
+                .filter_map(|x| semver_of(&x.version).map(|s| (s, x.version)))
+                .max_by(|a, b| a.0.cmp(&b.0))
+                .map(|(_, id)| id);
+        }
+        artifact.updated_at = bump(artifact.updated_at, now);
+        tx.update_artifact(artifact).await?;
+        Ok(())
     }
 
     /// Removes a chart with all its versions and their OCI tags, in one transaction.

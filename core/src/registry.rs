@@ -928,9 +928,19 @@ impl Arca {
                 )
             })?,
             Reference::Digest(d) => {
-                tx.delete_manifest(repo.id, d.as_ref()).await.map_err(|_| {
+                let unknown = || {
                     CoreError::registry(ErrorCode::ManifestUnknown, format!("manifest {d} unknown"))
-                })?
+                };
+                let record = tx
+                    .get_manifest(repo.id, d.as_ref())
+                    .await?
+                    .ok_or_else(unknown)?;
+                tx.delete_manifest(repo.id, d.as_ref())
+                    .await
+                    .map_err(|_| unknown())?;
+                // A Helm chart's manifest takes its chart version along (crate::charts::oci).
+                self.forget_charts_of_manifest(tx.as_mut(), r, repo.id, &record)
+                    .await?;
             }
         }
         tx.commit().await?;

@@ -978,3 +978,103 @@ async fn arca_registry_chart_commands() {
     let idx = get(&server, "/demo/index.yaml", Some(server.key())).await;
     assert!(index_versions(&idx.text()).is_empty(), "{}", idx.text());
 }
+
+/// The reverse bridge: deleting a chart's manifest through the OCI API (by digest) removes the
+/// chart version from the Helm repository and the REST API, and moves the index's ETag;
+/// deleting only the tag keeps both (OCI semantics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_charts_oci_manifest_removes_the_chart_version() {
+    let server = start(false).await;
+    let key = server.key().to_string();
+    let work = tempfile::tempdir().expect("tempdir");
+    let helm = Helm::new(work.path());
+    for v in ["0.1.0", "0.2.0"] {
+        let tgz = helm.package("gone", v);
+        let r = upload(&server, "demo", &key, &tgz).await;
+        assert_eq!(r.status, 201, "{}", r.describe());
+    }
+    let index = get(&server, "/demo/index.yaml", Some(&key)).await;
+    assert_eq!(
+        index_versions(&index.text()),
+        [
+            ("gone".to_string(), "0.1.0".to_string()),
+            ("gone".into(), "0.2.0".into())
+        ]
+    );
+    let manifest_digest = |tag: &str| {
+        let server = &server;
+        let key = key.clone();
+        let tag = tag.to_string();
+        async move {
+            let r = server
+                .http()
+                .head(server.url(&format!("/v2/demo/gone/manifests/{tag}")))
+                .bearer_auth(&key)
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                .timeout(REQUEST_TIMEOUT)
+                .send()
+                .await
+                .expect("HEAD manifest");
+            assert_eq!(r.status().as_u16(), 200, "HEAD {tag}");
+            r.headers()["docker-content-digest"]
+                .to_str()
+                .expect("digest")
+                .to_string()
+        }
+    };
+    let delete = |path: String| {
+        let server = &server;
+        let key = key.clone();
+        async move {
+            server
+                .http()
+                .delete(server.url(&path))
+                .bearer_auth(&key)
+                .timeout(REQUEST_TIMEOUT)
+                .send()
+                .await
+                .expect("DELETE")
+                .status()
+                .as_u16()
+        }
+    };
+
+    // Deleting the tag only: the chart version stays.
+    let d2 = manifest_digest("0.2.0").await;
+    assert_eq!(delete("/v2/demo/gone/manifests/0.2.0".into()).await, 202);
+    let after_tag = get(&server, "/demo/index.yaml", Some(&key)).await;
+    assert_eq!(
+        index_versions(&after_tag.text()).len(),
+        2,
+        "{}",
+        after_tag.text()
+    );
+
+    // Deleting the manifest by digest: the version leaves the index and the REST API.
+    let d1 = manifest_digest("0.1.0").await;
+    assert_eq!(delete(format!("/v2/demo/gone/manifests/{d1}")).await, 202);
+    let index2 = get(&server, "/demo/index.yaml", Some(&key)).await;
+    assert_eq!(
+        index_versions(&index2.text()),
+        [("gone".to_string(), "0.2.0".to_string())]
+    );
+    assert_ne!(index2.etag, index.etag, "the ETag moves");
+    let v = get(
+        &server,
+        "/v2/org/demo/helm-charts/gone/versions/0.1.0",
+        Some(&key),
+    )
+    .await;
+    assert_eq!(v.status, 404, "{}", v.describe());
+    let tgz = get(&server, "/demo/charts/gone-0.1.0.tgz", Some(&key)).await;
+    assert_eq!(tgz.status, 404, "{}", tgz.describe());
+
+    // And the untagged 0.2.0 manifest, deleted by digest, takes the last version.
+    assert_eq!(delete(format!("/v2/demo/gone/manifests/{d2}")).await, 202);
+    let index3 = get(&server, "/demo/index.yaml", Some(&key)).await;
+    assert!(
+        index_versions(&index3.text()).is_empty(),
+        "{}",
+        index3.text()
+    );
+}

@@ -10,9 +10,10 @@
 //!   only layer, tagged with the version (`+` written `_`), in the repository of the same path.
 //!
 //! Removing a chart version or a chart (REST, ChartMuseum, CLI) removes its OCI tags in the
-//! same transaction. The other way round is not bridged: deleting an OCI tag, manifest or
-//! repository removes only the OCI view, and the chart version stays in the Helm repository
-//! (its package blob is still referenced) until it is removed through the chart APIs.
+//! same transaction. The other way round, deleting a chart's manifest through the OCI API
+//! (`DELETE …/manifests/<digest>`) removes the chart versions whose package it held, in the
+//! same transaction. Deleting only a tag keeps the manifest, pullable by digest, and the chart
+//! version (OCI semantics: a tag deletion removes only the tag).
 
 use super::{chart_ids, ChartSource, Recorded, StoredPackage, EXTRA_PACKAGE_DIGEST};
 use crate::artifacts::ArtifactRef;
@@ -397,6 +398,49 @@ impl Arca {
                 .is_some_and(|m| m.blobs.iter().any(|b| b == package.as_str()));
             if holds {
                 tx.delete_tag(repo.id, &tag).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Arca {
+    /// A manifest deleted through the OCI API takes the chart versions whose package it held
+    /// with it (inside the deletion's transaction), unless another manifest of the repository
+    /// still holds that package: the Helm repository never lists a chart the registry no
+    /// longer serves.
+    pub(crate) async fn forget_charts_of_manifest(
+        &self,
+        tx: &mut dyn MetadataTx,
+        r: &RepoRef,
+        repo_id: i64,
+        deleted: &ManifestRecord,
+    ) -> Result<(), CoreError> {
+        let Some(mut artifact) = tx
+            .get_artifact(
+                ArtifactKind::HelmChart,
+                &r.org,
+                r.team.as_ref(),
+                r.name.as_str(),
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let others: Vec<ManifestRecord> = tx
+            .list_manifests(repo_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.digest != deleted.digest)
+            .collect();
+        for v in tx.list_versions(artifact.id).await? {
+            let Some(package) = package_digest(&v).map(str::to_string) else {
+                continue;
+            };
+            let held = |m: &ManifestRecord| m.blobs.contains(&package);
+            if held(deleted) && !others.iter().any(held) {
+                self.drop_chart_version(tx, &mut artifact, &v, now).await?;
             }
         }
         Ok(())
