@@ -201,7 +201,10 @@ impl Arca {
             }
         }
         let mut files: std::collections::HashMap<String, u64> = Default::default();
-        for kind in [arca_auth::ArtifactKind::Model, arca_auth::ArtifactKind::Resource] {
+        for kind in [
+            arca_auth::ArtifactKind::Model,
+            arca_auth::ArtifactKind::Resource,
+        ] {
             let ids: std::collections::HashSet<i64> = tx
                 .list_artifacts(kind, org)
                 .await?
