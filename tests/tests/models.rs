@@ -1742,7 +1742,7 @@ async fn models_quota_refuses_excess_and_counts_shared_content_once() {
         .await
         .expect_error(
             413,
-            "QUOTA_EXCEEDED",
+            "INSUFFICIENT_STORAGE",
             &["limit of 10000 bytes", "exceeded by 1000 bytes"],
         );
     assert!(msg.contains("model and resource"), "{msg}");
@@ -1784,7 +1784,7 @@ async fn models_quota_refuses_excess_and_counts_shared_content_once() {
         .await
         .expect_error(
             413,
-            "QUOTA_EXCEEDED",
+            "INSUFFICIENT_STORAGE",
             &["limit of 10000 bytes", "exceeded by 2000 bytes"],
         );
     assert_eq!(api.models_usage().await, 9000);

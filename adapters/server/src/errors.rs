@@ -1,7 +1,9 @@
 //! The one place where domain errors become HTTP responses.
 //!
 //! The REST API answers in NGC's shape, which the official `ngcsdk` client reads:
-//! `{"requestStatus":{"statusCode":"NOT_FOUND","statusDescription":"…","requestId":"…"}}`.
+//! `{"requestStatus":{"statusCode":"NOT_FOUND","statusDescription":"…","requestId":"…"}}`,
+//! with `statusCode` one of the words of ngcsdk's `StatusCodeEnum` (the description says the
+//! rest, e.g. which quota and by how much).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -89,22 +91,24 @@ impl From<CoreError> for ApiError {
             CoreError::NotFound(_) => Self::new(S::NOT_FOUND, "NOT_FOUND", e.to_string()),
             CoreError::AlreadyExists(_) => Self::new(S::CONFLICT, "EXISTS", e.to_string()),
             CoreError::Conflict(_) => Self::new(S::CONFLICT, "CONFLICT", e.to_string()),
-            CoreError::LimitReached(_) => Self::new(S::CONFLICT, "LIMIT_REACHED", e.to_string()),
+            CoreError::LimitReached(_) => Self::new(S::CONFLICT, "CONFLICT", e.to_string()),
             CoreError::Unauthenticated(_) => {
                 Self::new(S::UNAUTHORIZED, "UNAUTHORIZED", e.to_string())
             }
             CoreError::Forbidden(_) => Self::new(S::FORBIDDEN, "FORBIDDEN", e.to_string()),
-            CoreError::Quota(_) => Self::new(S::PAYLOAD_TOO_LARGE, "QUOTA_EXCEEDED", e.to_string()),
+            CoreError::Quota(_) => {
+                Self::new(S::PAYLOAD_TOO_LARGE, "INSUFFICIENT_STORAGE", e.to_string())
+            }
             CoreError::Store(StoreError::Conflict(_)) => Self::new(
                 S::SERVICE_UNAVAILABLE,
-                "RETRY",
+                "SERVICE_UNAVAILABLE",
                 "the request conflicted with a concurrent change; retry it",
             ),
             CoreError::Store(_) | CoreError::Blob(BlobError::Backend(_)) => {
                 tracing::error!(error = %e, "storage failure");
                 Self::new(
                     S::SERVICE_UNAVAILABLE,
-                    "STORAGE_UNAVAILABLE",
+                    "SERVICE_UNAVAILABLE",
                     "storage is unavailable; retry later",
                 )
             }
