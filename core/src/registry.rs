@@ -13,7 +13,9 @@ use crate::model::{
     BlobRecord, ManifestRecord, NewRepository, Repository, TagRecord, UploadPart, UploadSession,
 };
 use crate::names::{ArtifactName, OrgId, TeamName};
-use crate::ports::{BlobError, BlobRead, ByteRange, ByteStream, MetadataTx, StoredBlob};
+use crate::ports::{
+    BlobError, BlobRead, BlobStore, ByteRange, ByteStream, MetadataTx, PartReceipt, StoredBlob,
+};
 use crate::quota;
 use crate::service::retry_conflicts;
 use crate::Arca;
@@ -176,9 +178,27 @@ impl PartSplitter {
         }
     }
 
+    /// Streams the next part, which starts with `first`, into the blob store as part `number`
+    /// of upload `upload`, while it is read from the body.
+    pub(crate) async fn put_next(
+        &mut self,
+        blobs: &dyn BlobStore,
+        upload: Uuid,
+        backend_state: &str,
+        number: u32,
+        first: Bytes,
+    ) -> Result<PartReceipt, BlobError> {
+        let (tx, rx) = futures::channel::mpsc::channel(2);
+        let (receipt, ()) = futures::join!(
+            blobs.put_part(upload, backend_state, number, rx.boxed()),
+            self.feed(first, tx)
+        );
+        receipt
+    }
+
     /// Sends `first` and following chunks to `tx` until the part holds `max` bytes; keeps the
     /// excess for the next part.
-    pub(crate) async fn feed(
+    async fn feed(
         &mut self,
         first: Bytes,
         mut tx: futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>,
@@ -472,13 +492,15 @@ impl Arca {
                 ));
             }
             number += 1;
-            let (tx_part, rx_part) = futures::channel::mpsc::channel(2);
-            let (receipt, ()) = futures::join!(
-                self.blobs
-                    .put_part(id, &session.backend_state, number, rx_part.boxed()),
-                parts.feed(first, tx_part)
-            );
-            let receipt = receipt?;
+            let receipt = parts
+                .put_next(
+                    self.blobs.as_ref(),
+                    id,
+                    &session.backend_state,
+                    number,
+                    first,
+                )
+                .await?;
             written_total += receipt.size;
             if written_total > room {
                 // The refused part is never recorded; overwrite its bytes with nothing so the
@@ -599,18 +621,31 @@ impl Arca {
         match result {
             Ok(()) => Ok(stored),
             Err(e) => {
-                if matches!(e, CoreError::Quota(_)) {
-                    self.discard_upload(id, &session.backend_state).await;
-                }
-                // Nothing references the bytes: remove them unless another upload made the
-                // same blob known meanwhile.
-                let mut tx = self.meta.begin_read().await?;
-                if tx.get_blob(&d).await?.is_none() {
-                    let _ = self.blobs.delete(&stored.digest).await;
-                }
+                self.after_failed_completion(&e, id, &session.backend_state, &stored.digest)
+                    .await?;
                 Err(e)
             }
         }
+    }
+
+    /// Cleans up after a completed upload whose bytes could not be recorded: a quota refusal
+    /// drops the upload, and bytes nothing references are removed, unless another upload made
+    /// the same blob known meanwhile.
+    pub(crate) async fn after_failed_completion(
+        &self,
+        e: &CoreError,
+        id: Uuid,
+        backend_state: &str,
+        digest: &Digest,
+    ) -> Result<(), CoreError> {
+        if matches!(e, CoreError::Quota(_)) {
+            self.discard_upload(id, backend_state).await;
+        }
+        let mut tx = self.meta.begin_read().await?;
+        if tx.get_blob(digest.as_ref()).await?.is_none() {
+            let _ = self.blobs.delete(digest).await;
+        }
+        Ok(())
     }
 
     /// Drops an upload's parts and session, ignoring failures (best effort: the sweeper

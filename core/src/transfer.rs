@@ -544,13 +544,15 @@ impl Arca {
                     "part {part} must be exactly {expected} bytes; more arrived"
                 )));
             }
-            let (tx_part, rx_part) = futures::channel::mpsc::channel(2);
-            let (receipt, ()) = futures::join!(
-                self.blobs
-                    .put_part(upload_id, &session.backend_state, slot, rx_part.boxed()),
-                splitter.feed(first, tx_part)
-            );
-            let receipt = receipt?;
+            let receipt = splitter
+                .put_next(
+                    self.blobs.as_ref(),
+                    upload_id,
+                    &session.backend_state,
+                    slot,
+                    first,
+                )
+                .await?;
             let rec = UploadPart {
                 number: slot,
                 offset: base_offset + received,
@@ -714,13 +716,8 @@ impl Arca {
         match result {
             Ok(()) => Ok(()),
             Err(e) => {
-                if matches!(e, CoreError::Quota(_)) {
-                    self.discard_upload(upload_id, &session.backend_state).await;
-                }
-                let mut tx = self.meta.begin_read().await?;
-                if tx.get_blob(&d).await?.is_none() {
-                    let _ = self.blobs.delete(&stored.digest).await;
-                }
+                self.after_failed_completion(&e, upload_id, &session.backend_state, &stored.digest)
+                    .await?;
                 Err(e)
             }
         }
