@@ -232,6 +232,73 @@ pub(crate) fn head_body(b: &mut actix_web::HttpResponseBuilder, len: u64) -> Htt
     >())
 }
 
+/// How to answer a read of content of `size` bytes under the request's `Range` (read with
+/// [`arca_oci::resolve_range`]: invalid ranges, such as ngcsdk's `bytes=0--1`, are ignored).
+pub(crate) enum Ranged {
+    /// 200 or 206, with `Accept-Ranges`, `Content-Type`, `ETag` and, for 206, `Content-Range`
+    /// set; the range to read and the body's length.
+    Serve {
+        /// The response so far.
+        builder: actix_web::HttpResponseBuilder,
+        /// The range to read (`None`: all of it).
+        range: Option<ByteRange>,
+        /// Length of the body.
+        len: u64,
+    },
+    /// 416 with `Content-Range: bytes */<size>`.
+    Unsatisfiable(actix_web::HttpResponseBuilder),
+}
+
+/// See [`Ranged`]; `digest` names the content in the `ETag`.
+pub(crate) fn ranged(req: &HttpRequest, size: u64, digest: &str) -> Ranged {
+    let range_hdr = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let (status, range) = match arca_oci::resolve_range(range_hdr, size) {
+        RangeOutcome::Full => (StatusCode::OK, None),
+        RangeOutcome::Partial { start, end } => {
+            (StatusCode::PARTIAL_CONTENT, Some(ByteRange { start, end }))
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut b = HttpResponse::RangeNotSatisfiable();
+            b.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+            return Ranged::Unsatisfiable(b);
+        }
+    };
+    let mut b = HttpResponse::build(status);
+    b.insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .insert_header((header::ETAG, format!("\"{digest}\"")));
+    let len = match range {
+        Some(ByteRange { start, end }) => {
+            b.insert_header((
+                header::CONTENT_RANGE,
+                arca_oci::content_range_value(start, end, size),
+            ));
+            end - start + 1
+        }
+        None => size,
+    };
+    Ranged::Serve {
+        builder: b,
+        range,
+        len,
+    }
+}
+
+/// Streams content read from the blob store as a body of `len` bytes.
+pub(crate) fn stream_body(
+    b: &mut actix_web::HttpResponseBuilder,
+    len: u64,
+    read: arca_core::ports::BlobRead,
+) -> HttpResponse {
+    let body = read
+        .body
+        .map(|c| c.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string())));
+    b.no_chunking(len).streaming(body)
+}
+
 fn api_version(b: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
     b.insert_header(("Docker-Distribution-API-Version", "registry/2.0"))
 }
@@ -498,40 +565,16 @@ pub async fn get_blob(
     let d = digest(&d)?;
     let fail = |e| fail(&state, &req, Some(&scope), e);
     let size = state.arca.blob_size(&p, &r, &d).await.map_err(fail)?;
-    let head = req.method() == actix_web::http::Method::HEAD;
-    let range_hdr = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let outcome = arca_oci::resolve_range(range_hdr, size);
-    let (status, range) = match outcome {
-        RangeOutcome::Full => (StatusCode::OK, None),
-        RangeOutcome::Partial { start, end } => {
-            (StatusCode::PARTIAL_CONTENT, Some(ByteRange { start, end }))
-        }
-        RangeOutcome::Unsatisfiable => {
-            return Ok(api_version(&mut HttpResponse::RangeNotSatisfiable())
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish())
-        }
+    let (mut b, range, len) = match ranged(&req, size, d.as_ref()) {
+        Ranged::Serve {
+            builder,
+            range,
+            len,
+        } => (builder, range, len),
+        Ranged::Unsatisfiable(mut b) => return Ok(api_version(&mut b).finish()),
     };
-    let mut b = HttpResponse::build(status);
-    api_version(&mut b)
-        .insert_header(("Docker-Content-Digest", d.to_string()))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .insert_header((header::ETAG, format!("\"{d}\"")));
-    let len = match range {
-        Some(ByteRange { start, end }) => {
-            b.insert_header((
-                header::CONTENT_RANGE,
-                arca_oci::content_range_value(start, end, size),
-            ));
-            end - start + 1
-        }
-        None => size,
-    };
-    if head {
+    api_version(&mut b).insert_header(("Docker-Content-Digest", d.to_string()));
+    if req.method() == actix_web::http::Method::HEAD {
         return Ok(head_body(&mut b, len));
     }
     let read = state
@@ -539,10 +582,7 @@ pub async fn get_blob(
         .read_blob(&p, &r, &d, range)
         .await
         .map_err(fail)?;
-    let body = read
-        .body
-        .map(|c| c.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string())));
-    Ok(b.no_chunking(len).streaming(body))
+    Ok(stream_body(&mut b, len, read))
 }
 
 /// `DELETE /v2/<name>/blobs/<digest>`.

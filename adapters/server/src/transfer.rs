@@ -9,12 +9,9 @@
 
 use crate::app::AppState;
 use crate::errors::ApiError;
-use crate::oci::{body_stream, content_length, head_body};
-use actix_web::http::{header, StatusCode};
+use crate::oci::{body_stream, content_length, head_body, ranged, stream_body, Ranged};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use arca_core::ports::ByteRange;
-use arca_oci::RangeOutcome;
-use futures::StreamExt;
 use serde::Deserialize;
 
 /// The signature part of a signed URL.
@@ -80,34 +77,13 @@ pub async fn get_file(
         .arca
         .signed_file_size(&hex, expires, signature)
         .await?;
-    let range_hdr = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let (status, range) = match arca_oci::resolve_range(range_hdr, size) {
-        RangeOutcome::Full => (StatusCode::OK, None),
-        RangeOutcome::Partial { start, end } => {
-            (StatusCode::PARTIAL_CONTENT, Some(ByteRange { start, end }))
-        }
-        RangeOutcome::Unsatisfiable => {
-            return Ok(HttpResponse::RangeNotSatisfiable()
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish())
-        }
-    };
-    let mut b = HttpResponse::build(status);
-    b.insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .insert_header((header::ETAG, format!("\"sha256:{hex}\"")));
-    let len = match range {
-        Some(ByteRange { start, end }) => {
-            b.insert_header((
-                header::CONTENT_RANGE,
-                arca_oci::content_range_value(start, end, size),
-            ));
-            end - start + 1
-        }
-        None => size,
+    let (mut b, range, len) = match ranged(&req, size, &format!("sha256:{hex}")) {
+        Ranged::Serve {
+            builder,
+            range,
+            len,
+        } => (builder, range, len),
+        Ranged::Unsatisfiable(mut b) => return Ok(b.finish()),
     };
     if req.method() == actix_web::http::Method::HEAD {
         return Ok(head_body(&mut b, len));
@@ -116,8 +92,5 @@ pub async fn get_file(
         .arca
         .read_signed_file(&hex, expires, signature, range)
         .await?;
-    let body = read
-        .body
-        .map(|c| c.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string())));
-    Ok(b.no_chunking(len).streaming(body))
+    Ok(stream_body(&mut b, len, read))
 }
