@@ -216,6 +216,13 @@ pub trait MetadataTx: Send {
     ) -> Result<bool, StoreError>;
     /// Bytes counted against an org's ledger.
     async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError>;
+    /// Whether a blob is already counted against an org's ledger (read-only).
+    async fn usage_holds(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError>;
 
     // ---- upload sessions ----
     /// Creates an upload session.

@@ -421,26 +421,12 @@ impl Arca {
         let mut tx = self.meta.begin_read().await?;
         let limits = tx.get_org(org).await?.map(|o| o.quota).unwrap_or_default();
         let used = tx.usage(org, MODELS_LEDGER).await?;
-        drop(tx);
         // A digest the org already stores costs nothing (counted once per org).
-        let known = self.org_holds(org, digest).await?;
+        let known = tx.usage_holds(org, MODELS_LEDGER, digest.as_ref()).await?;
         if !known {
             quota::check_models_resources(&limits, used, size)?;
         }
         Ok(())
-    }
-
-    async fn org_holds(
-        &self,
-        org: &crate::names::OrgId,
-        digest: &Digest,
-    ) -> Result<bool, CoreError> {
-        // `add_usage` is the only writer of the ledger; probing it needs a write transaction
-        // that is rolled back.
-        let mut tx = self.meta.begin().await?;
-        let newly = tx.add_usage(org, MODELS_LEDGER, digest.as_ref(), 0).await?;
-        tx.rollback().await?;
-        Ok(!newly)
     }
 
     /// Stores one part sent to a signed URL. The body must be exactly the part's length. A

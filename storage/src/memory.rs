@@ -673,6 +673,16 @@ impl MetadataTx for MemoryTx {
         Ok(true)
     }
 
+    async fn usage_holds(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let k = (org.to_string(), ledger.to_string(), digest.to_string());
+        Ok(self.work.usage.contains_key(&k))
+    }
+
     async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
         Ok(self
             .work

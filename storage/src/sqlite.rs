@@ -856,6 +856,22 @@ impl MetadataTx for SqliteTx {
         Ok(n > 0)
     }
 
+    async fn usage_holds(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM usage WHERE org = ? AND ledger = ? AND digest = ?")
+            .bind(org.as_str())
+            .bind(ledger)
+            .bind(digest)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| map_err(e, "usage"))?;
+        Ok(row.is_some())
+    }
+
     async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
         let row = sqlx::query(
             "SELECT COALESCE(SUM(size), 0) AS total FROM usage WHERE org = ? AND ledger = ?",

@@ -276,6 +276,7 @@ leaky_tx! {
         fn delete_tag(&mut self, repo_id: i64, name: &str) -> Result<(), StoreError>;
         fn add_usage(&mut self, org: &arca_core::names::OrgId, ledger: &str, digest: &str, size: u64) -> Result<bool, StoreError>;
         fn usage(&mut self, org: &arca_core::names::OrgId, ledger: &str) -> Result<u64, StoreError>;
+        fn usage_holds(&mut self, org: &arca_core::names::OrgId, ledger: &str, digest: &str) -> Result<bool, StoreError>;
         fn insert_artifact(&mut self, artifact: &arca_core::model::NewArtifact) -> Result<arca_core::model::Artifact, StoreError>;
         fn get_artifact(&mut self, kind: arca_auth::ArtifactKind, org: &arca_core::names::OrgId, team: Option<&arca_core::names::TeamName>, name: &str) -> Result<Option<arca_core::model::Artifact>, StoreError>;
         fn list_artifacts(&mut self, kind: arca_auth::ArtifactKind, org: &arca_core::names::OrgId) -> Result<Vec<arca_core::model::Artifact>, StoreError>;

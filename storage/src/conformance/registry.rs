@@ -820,6 +820,10 @@ pub async fn usage_ledgers(store: &dyn MetadataStore) {
     let acme = org_id("acme");
     let zeta = org_id("zeta");
     assert_eq!(tx.usage(&acme, "images").await.expect("usage"), 0);
+    assert!(!tx
+        .usage_holds(&acme, "images", &dg('1'))
+        .await
+        .expect("holds"));
     assert!(
         tx.add_usage(&acme, "images", &dg('1'), big)
             .await
@@ -853,6 +857,20 @@ pub async fn usage_ledgers(store: &dyn MetadataStore) {
             .await
             .expect("add"),
         "the same digest counts again in another org"
+    );
+    assert!(
+        tx.usage_holds(&acme, "images", &dg('1'))
+            .await
+            .expect("holds")
+            && !tx
+                .usage_holds(&acme, "images", &dg('3'))
+                .await
+                .expect("holds")
+            && !tx
+                .usage_holds(&zeta, "models", &dg('1'))
+                .await
+                .expect("holds"),
+        "usage_holds sees exactly what is counted, per org and ledger"
     );
     assert_eq!(
         tx.usage(&acme, "images").await.expect("usage"),

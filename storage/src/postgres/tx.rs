@@ -546,6 +546,24 @@ impl MetadataTx for PgTx {
         Ok(self.exec(q, "usage").await? > 0)
     }
 
+    async fn usage_holds(
+        &mut self,
+        org: &OrgId,
+        ledger: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let q = sqlx::query(
+            "SELECT 1::BIGINT AS one FROM usage WHERE org = $1 AND ledger = $2 AND digest = $3",
+        )
+        .bind(org.as_str())
+        .bind(ledger)
+        .bind(digest);
+        Ok(self
+            .fetch_opt(q, "usage", |r| r.int("one"))
+            .await?
+            .is_some())
+    }
+
     async fn usage(&mut self, org: &OrgId, ledger: &str) -> Result<u64, StoreError> {
         // SUM of BIGINT is NUMERIC; capped so that the cast cannot fail (a failed read would
         // abort the transaction).
